@@ -1,0 +1,6 @@
+package io.loraflow;
+
+public final class Main {
+  public static void main(String[] args) {
+  }
+}
