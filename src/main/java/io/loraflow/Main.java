@@ -1,6 +1,86 @@
 package io.loraflow;
 
+import io.loraflow.config.ConfigException;
+import io.loraflow.config.ConfigKey;
+import io.loraflow.config.ConfigLoader;
+import io.loraflow.config.LoraflowConfig;
+import io.loraflow.demo.Demo;
+import io.loraflow.service.ClassifierService;
+import io.vertx.core.Vertx;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Command line: {@code serve} runs the service, {@code demo} runs it against an embedded broker
+ * with the bundled model, {@code config} prints the settings reference.
+ */
 public final class Main {
-  public static void main(String[] args) {
+  private Main() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    String command = args.length == 0 ? "help" : args[0];
+    List<String> rest = Arrays.asList(args).subList(Math.min(1, args.length), args.length);
+    try {
+      switch (command) {
+        case "serve" -> serve(rest);
+        case "demo" -> System.exit(Demo.run(rest));
+        case "config" -> printReference();
+        default -> usage(command.equals("help") || command.equals("--help") ? 0 : 2);
+      }
+    } catch (ConfigException e) {
+      System.err.println("loraflow: " + e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  private static void serve(List<String> args) throws InterruptedException {
+    boolean printOnly = args.contains("--print-config");
+    LoraflowConfig config = ConfigLoader.load(
+        args.stream().filter(a -> !a.equals("--print-config")).toList(), System.getenv());
+    if (printOnly) {
+      config.describe().forEach((k, v) -> System.out.println(k + "=" + v));
+      return;
+    }
+    Vertx vertx = Vertx.vertx();
+    CountDownLatch stopped = new CountDownLatch(1);
+    vertx.deployVerticle(new ClassifierService(config)).onComplete(ar -> {
+      if (ar.failed()) {
+        System.err.println("loraflow: start failed: " + ar.cause().getMessage());
+        vertx.close().onComplete(v -> System.exit(1));
+        return;
+      }
+      // SIGTERM: finish and publish in-flight events, commit, close (bounded by shutdown.timeout.ms).
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        vertx.close().toCompletionStage().toCompletableFuture().orTimeout(
+            config.getLong(LoraflowConfig.SHUTDOWN_TIMEOUT_MS) + 10_000, TimeUnit.MILLISECONDS).join();
+        stopped.countDown();
+      }, "loraflow-shutdown"));
+    });
+    stopped.await();
+  }
+
+  private static void printReference() {
+    System.out.println("Settings (file < LORAFLOW_* env < --flags):\n");
+    for (ConfigKey k : LoraflowConfig.keys().values()) {
+      System.out.printf("  %-26s %-8s default %-24s %s%n", k.name(), k.type().name().toLowerCase(),
+          String.valueOf(k.defaultValue()), k.doc());
+    }
+    System.out.println("\n  kafka.consumer.*, kafka.producer.*, kafka.admin.*: Kafka client properties, verbatim.");
+  }
+
+  private static void usage(int exit) {
+    System.out.println("""
+        usage: java -jar loraflow.jar <command> [--key value ...]
+
+          serve   run the service (settings: --config FILE, LORAFLOW_* env vars, --flags;
+                  --print-config prints the effective settings and exits)
+          demo    start an embedded Kafka broker and the service with the bundled model,
+                  classify the bundled sample images and print a summary
+          config  print every setting with its default and description
+        """);
+    System.exit(exit);
   }
 }

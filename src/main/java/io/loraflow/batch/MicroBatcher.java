@@ -1,0 +1,184 @@
+package io.loraflow.batch;
+
+import io.loraflow.error.Reason;
+import io.loraflow.error.StageException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.nio.FloatBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Size-or-delay micro-batcher in the manner of Triton's dynamic batcher.
+ *
+ * <p>A batch forms when an inference slot is free and either {@link #maxBatchSize} events wait
+ * or the oldest has waited {@code maxQueueDelayMs}. While every slot is busy, events keep
+ * queueing, so batches grow with load. {@code slots} batches may be outstanding at once (one
+ * running per inference thread, plus one being preprocessed), which keeps the inference thread
+ * fed while the next batch is written.
+ *
+ * <p>Forming a batch writes each event's sample straight into the batch's direct buffer, in
+ * parallel on the decode workers. A sample that fails to write fails only its own event
+ * ({@code DECODE_FAILED}); a run that fails is split in halves until the failing events are
+ * found ({@code INFERENCE_FAILED}), and the others get their results.
+ *
+ * <p>Concurrency: every method must be called on {@link #context}'s thread (the event loop).
+ */
+public final class MicroBatcher {
+  private final Context context;
+  private final int maxBatchSize;
+  private final long maxQueueDelayNanos;
+  private final int slots;
+  private final int sampleFloats;
+  private final WorkerExecutor workers;
+  private final BatchRunner runner;
+  private final BufferPool buffers;
+
+  // Event loop only.
+  private final ArrayDeque<Job> queue = new ArrayDeque<>();
+  private int outstanding;
+  private long timerId = -1;
+
+  public MicroBatcher(Context context, int maxBatchSize, long maxQueueDelayMs, int slots,
+      int sampleFloats, Supplier<FloatBuffer> allocator, WorkerExecutor workers, BatchRunner runner) {
+    this.context = context;
+    this.maxBatchSize = maxBatchSize;
+    this.maxQueueDelayNanos = maxQueueDelayMs * 1_000_000L;
+    this.slots = slots;
+    this.sampleFloats = sampleFloats;
+    this.workers = workers;
+    this.runner = runner;
+    this.buffers = new BufferPool(allocator);
+  }
+
+  /** Queues one event; the future completes with its output row, on the event loop. */
+  public Future<RowResult> submit(RowWriter writer) {
+    checkThread();
+    Promise<RowResult> promise = Promise.promise();
+    queue.add(new Job(writer, promise, System.nanoTime()));
+    maybeDispatch();
+    return promise.future();
+  }
+
+  /** Events waiting for a batch. */
+  public int queued() {
+    return queue.size();
+  }
+
+  public int maxBatchSize() {
+    return maxBatchSize;
+  }
+
+  private void maybeDispatch() {
+    while (!queue.isEmpty() && outstanding < slots) {
+      long waited = System.nanoTime() - queue.peek().enqueuedNanos;
+      if (queue.size() < maxBatchSize && waited < maxQueueDelayNanos) {
+        armTimer(maxQueueDelayNanos - waited);
+        return;
+      }
+      List<Job> jobs = new ArrayList<>(Math.min(queue.size(), maxBatchSize));
+      while (!queue.isEmpty() && jobs.size() < maxBatchSize) {
+        jobs.add(queue.poll());
+      }
+      dispatch(jobs);
+    }
+  }
+
+  private void armTimer(long delayNanos) {
+    if (timerId >= 0) {
+      return;
+    }
+    long ms = Math.max(1, (delayNanos + 999_999) / 1_000_000);
+    timerId = context.owner().setTimer(ms, id -> {
+      timerId = -1;
+      maybeDispatch();
+    });
+  }
+
+  private void dispatch(List<Job> jobs) {
+    outstanding++;
+    FloatBuffer batch = buffers.take();
+    long start = System.nanoTime();
+    List<Future<Void>> rows = new ArrayList<>(jobs.size());
+    for (int i = 0; i < jobs.size(); i++) {
+      Job job = jobs.get(i);
+      job.dequeuedNanos = start;
+      int offset = i * sampleFloats;
+      rows.add(workers.<Void>executeBlocking(() -> {
+        job.writer.write(batch, offset);
+        return null;
+      }, false).onFailure(e -> {
+        job.rowFailure = e;
+        zero(batch, offset);
+      }));
+    }
+    Future.join(rows)
+        .transform(ignored -> runSplitting(batch, jobs, 0, jobs.size()))
+        .onComplete(done -> {
+          buffers.release(batch);
+          outstanding--;
+          maybeDispatch();
+        });
+  }
+
+  /** Runs rows [first, first+n); on failure bisects so that only failing rows fail. */
+  private Future<Void> runSplitting(FloatBuffer batch, List<Job> jobs, int first, int n) {
+    long start = System.nanoTime();
+    return runner.run(batch, first, n).transform(ar -> {
+      if (ar.succeeded()) {
+        long inferenceNanos = System.nanoTime() - start;
+        float[][] out = ar.result();
+        for (int i = 0; i < n; i++) {
+          Job job = jobs.get(first + i);
+          complete(job, out[i], inferenceNanos, jobs.size());
+        }
+        return Future.succeededFuture();
+      }
+      if (n == 1) {
+        Job job = jobs.get(first);
+        if (job.rowFailure == null) {
+          job.promise.tryFail(new StageException(Reason.INFERENCE_FAILED,
+              "inference failed: " + ar.cause().getMessage(), false, ar.cause()));
+        } else {
+          failRow(job);
+        }
+        return Future.succeededFuture();
+      }
+      int half = n / 2;
+      return runSplitting(batch, jobs, first, half)
+          .compose(v -> runSplitting(batch, jobs, first + half, n - half));
+    });
+  }
+
+  private static void complete(Job job, float[] row, long inferenceNanos, int batchSize) {
+    if (job.rowFailure != null) {
+      failRow(job);
+    } else {
+      job.promise.tryComplete(new RowResult(row, job.dequeuedNanos - job.enqueuedNanos,
+          inferenceNanos, batchSize));
+    }
+  }
+
+  private static void failRow(Job job) {
+    Throwable e = job.rowFailure;
+    job.promise.tryFail(e instanceof StageException ? e
+        : new StageException(Reason.DECODE_FAILED, "preprocessing failed: " + e, false, e));
+  }
+
+  private void zero(FloatBuffer batch, int offset) {
+    for (int i = 0; i < sampleFloats; i++) {
+      batch.put(offset + i, 0f);
+    }
+  }
+
+  private void checkThread() {
+    if (Vertx.currentContext() != context) {
+      throw new IllegalStateException("MicroBatcher used off its context");
+    }
+  }
+}

@@ -1,0 +1,195 @@
+package io.loraflow.config;
+
+import static io.loraflow.config.ConfigKey.Validator.any;
+import static io.loraflow.config.ConfigKey.Validator.atLeast;
+import static io.loraflow.config.ConfigKey.Validator.between;
+import static io.loraflow.config.ConfigKey.Validator.in;
+import static io.loraflow.config.ConfigKey.Validator.nonEmpty;
+
+import io.loraflow.config.ConfigKey.Type;
+import io.loraflow.config.ConfigKey.Validator;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The service's one typed config. Each setting is declared once below (key, type, default,
+ * validator, doc); {@link ConfigLoader} fills it from a file, environment variables and flags, in
+ * that order of precedence. Kafka client properties pass through verbatim under the prefixes
+ * {@code kafka.consumer.}, {@code kafka.producer.} and {@code kafka.admin.}.
+ */
+public final class LoraflowConfig {
+
+  public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
+  public static final String INPUT_TOPIC = "input.topic";
+  public static final String OUTPUT_TOPIC = "output.topic";
+  public static final String DLQ_TOPIC = "dlq.topic";
+  public static final String GROUP_ID = "group.id";
+  public static final String MODEL = "model";
+  public static final String MAX_BATCH_SIZE = "max.batch.size";
+  public static final String MAX_QUEUE_DELAY_MS = "max.queue.delay.ms";
+  public static final String MAX_IN_FLIGHT = "max.in.flight";
+  public static final String INFERENCE_DEVICE = "inference.device";
+  public static final String INFERENCE_THREADS = "inference.threads";
+  public static final String DECODE_THREADS = "decode.threads";
+  public static final String FETCH_ALLOWED_ROOTS = "fetch.allowed.roots";
+  public static final String FETCH_ALLOWED_TARGETS = "fetch.allowed.targets";
+  public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
+  public static final String FETCH_CONNECT_TIMEOUT_MS = "fetch.connect.timeout.ms";
+  public static final String FETCH_TIMEOUT_MS = "fetch.timeout.ms";
+  public static final String FETCH_MAX_REDIRECTS = "fetch.max.redirects";
+  public static final String FETCH_RETRIES = "fetch.retries";
+  public static final String FETCH_RETRY_BACKOFF_MS = "fetch.retry.backoff.ms";
+  public static final String IMAGE_MAX_PIXELS = "image.max.pixels";
+  public static final String RESULT_TOP_K = "result.top.k";
+  public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
+  public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
+
+  /** Prefixes of Kafka client properties passed through verbatim (prefix stripped). */
+  public static final List<String> KAFKA_PREFIXES =
+      List.of("kafka.consumer.", "kafka.producer.", "kafka.admin.");
+
+  private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
+
+  static {
+    define(BOOTSTRAP_SERVERS, Type.STRING, "localhost:9092", nonEmpty(),
+        "Kafka bootstrap servers (host:port, comma-separated).");
+    define(INPUT_TOPIC, Type.STRING, "images", nonEmpty(),
+        "Topic of image requests to classify.");
+    define(OUTPUT_TOPIC, Type.STRING, "classifications", nonEmpty(),
+        "Topic the classification results are published to, keyed like the input.");
+    define(DLQ_TOPIC, Type.STRING, "classifications.dlq", nonEmpty(),
+        "Dead-letter topic: the original record plus error headers, for every event that fails.");
+    define(GROUP_ID, Type.STRING, "loraflow", nonEmpty(),
+        "Consumer group; instances with the same group share the input partitions.");
+    define(MODEL, Type.STRING, "models/fashion-mnist", nonEmpty(),
+        "Model package directory (manifest.json, model.onnx, labels.txt).");
+    define(MAX_BATCH_SIZE, Type.INT, 32, between(1, 4096),
+        "Largest batch sent to one inference run.");
+    define(MAX_QUEUE_DELAY_MS, Type.LONG, 5L, between(0, 60_000),
+        "How long the oldest event of a batch may wait for the batch to fill before it runs anyway.");
+    define(MAX_IN_FLIGHT, Type.INT, 256, between(1, 1_000_000),
+        "Most events between ingest and publish per instance; partitions pause at this mark and "
+            + "resume at half of it.");
+    define(INFERENCE_DEVICE, Type.STRING, "auto", in("auto", "cpu", "cuda"),
+        "auto: CUDA when a CUDA session can be created and warmed up, else CPU.");
+    define(INFERENCE_THREADS, Type.INT, 0, between(0, 1024),
+        "ONNX Runtime intra-op threads; 0 = one per available core.");
+    define(DECODE_THREADS, Type.INT, 2, between(1, 1024),
+        "Worker threads that decode and preprocess images.");
+    define(FETCH_ALLOWED_ROOTS, Type.LIST, List.of(), any(),
+        "Folders that file: and plain-path references may read from; empty = no file access.");
+    define(FETCH_ALLOWED_TARGETS, Type.LIST, List.of(), any(),
+        "Hosts, IPs or CIDRs exempt from the SSRF guard (e.g. 127.0.0.1/32); empty = public "
+            + "addresses only.");
+    define(FETCH_MAX_BYTES, Type.LONG, 20L * 1024 * 1024, atLeast(1),
+        "Largest image body fetched or accepted, in bytes.");
+    define(FETCH_CONNECT_TIMEOUT_MS, Type.INT, 5_000, between(1, 600_000),
+        "HTTP connect timeout.");
+    define(FETCH_TIMEOUT_MS, Type.INT, 15_000, between(1, 600_000),
+        "HTTP read timeout: longest silence while fetching a body.");
+    define(FETCH_MAX_REDIRECTS, Type.INT, 5, between(0, 50),
+        "Redirects followed per fetch; each hop is checked by the SSRF guard.");
+    define(FETCH_RETRIES, Type.INT, 2, between(0, 100),
+        "Retries of a fetch that failed transiently (HTTP 5xx/429, timeout, reset); then the "
+            + "event is dead-lettered with the attempts it took.");
+    define(FETCH_RETRY_BACKOFF_MS, Type.LONG, 200L, between(0, 600_000),
+        "Wait before the first fetch retry; doubles on each further retry.");
+    define(IMAGE_MAX_PIXELS, Type.LONG, 50_000_000L, atLeast(1),
+        "Largest width x height decoded; checked from the header before decoding.");
+    define(RESULT_TOP_K, Type.INT, 5, between(1, 1000),
+        "Labels per result when the request sets no topK.");
+    define(COMMIT_INTERVAL_MS, Type.LONG, 1_000L, between(10, 600_000),
+        "How often completed offsets are committed.");
+    define(SHUTDOWN_TIMEOUT_MS, Type.LONG, 30_000L, between(0, 3_600_000),
+        "On SIGTERM, how long to finish, publish and commit in-flight events before closing.");
+  }
+
+  private static void define(String name, Type type, Object dflt, Validator v, String doc) {
+    KEYS.put(name, new ConfigKey(name, type, dflt, v, doc));
+  }
+
+  /** All settings, in declaration order. */
+  public static Map<String, ConfigKey> keys() {
+    return Collections.unmodifiableMap(KEYS);
+  }
+
+  private final Map<String, Object> values;
+  private final Map<String, String> passThrough;
+
+  LoraflowConfig(Map<String, Object> values, Map<String, String> passThrough) {
+    this.values = Map.copyOf(values);
+    this.passThrough = Collections.unmodifiableMap(new TreeMap<>(passThrough));
+  }
+
+  /** The defaults, with {@code overrides} (key → text) applied and validated. */
+  public static LoraflowConfig of(Map<String, String> overrides) {
+    return ConfigLoader.fromLayers(List.of(overrides));
+  }
+
+  public String getString(String key) {
+    return (String) get(key);
+  }
+
+  public int getInt(String key) {
+    return (Integer) get(key);
+  }
+
+  public long getLong(String key) {
+    return (Long) get(key);
+  }
+
+  public boolean getBoolean(String key) {
+    return (Boolean) get(key);
+  }
+
+  @SuppressWarnings("unchecked")
+  public List<String> getList(String key) {
+    return (List<String>) get(key);
+  }
+
+  public Path modelDir() {
+    return Path.of(getString(MODEL));
+  }
+
+  private Object get(String key) {
+    if (!values.containsKey(key)) {
+      throw new IllegalArgumentException("Unknown setting " + key);
+    }
+    return values.get(key);
+  }
+
+  /** Kafka client properties for one client ({@code consumer}, {@code producer}, {@code admin}). */
+  public Map<String, String> kafka(String client) {
+    String prefix = "kafka." + client + ".";
+    Map<String, String> props = new LinkedHashMap<>();
+    passThrough.forEach((k, v) -> {
+      if (k.startsWith(prefix)) {
+        props.put(k.substring(prefix.length()), v);
+      }
+    });
+    return props;
+  }
+
+  /** The effective config as key → text, secrets masked; what {@code --print-config} prints. */
+  public Map<String, String> describe() {
+    Map<String, String> out = new LinkedHashMap<>();
+    KEYS.keySet().forEach(k -> out.put(k, render(values.get(k))));
+    passThrough.forEach((k, v) -> out.put(k, isSecret(k) ? "[hidden]" : v));
+    return out;
+  }
+
+  private static String render(Object v) {
+    return v instanceof List<?> l ? String.join(",", l.stream().map(Object::toString).toList())
+        : String.valueOf(v);
+  }
+
+  static boolean isSecret(String key) {
+    String k = key.toLowerCase();
+    return k.contains("password") || k.contains("secret") || k.contains("jaas")
+        || k.contains("token") || k.endsWith(".key") || k.contains("credentials");
+  }
+}

@@ -1,0 +1,177 @@
+package io.loraflow.demo;
+
+import io.loraflow.broker.EmbeddedKafka;
+import io.loraflow.broker.Topics;
+import io.loraflow.config.LoraflowConfig;
+import io.loraflow.service.ClassifierService;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * {@code loraflow demo}: an embedded Kafka broker, the service with the bundled model, and the
+ * model package's labelled sample images sent as every kind of reference (file: URI, plain path,
+ * data: URI, http:// from a local server, raw bytes). Prints each result as it arrives and a
+ * summary; exits 0 when every event got an outcome. Nothing leaves the loopback interface.
+ */
+public final class Demo {
+  private static final String INPUT = "images";
+  private static final String OUTPUT = "classifications";
+  private static final String DLQ = "classifications.dlq";
+
+  private Demo() {
+  }
+
+  public static int run(List<String> args) throws Exception {
+    Map<String, String> opts = new HashMap<>();
+    for (int i = 0; i + 1 < args.size(); i += 2) {
+      opts.put(args.get(i).replaceFirst("^--", ""), args.get(i + 1));
+    }
+    Path modelDir = Path.of(opts.getOrDefault("model", "models/fashion-mnist"));
+    if (!Files.isRegularFile(modelDir.resolve("manifest.json"))) {
+      System.err.println("demo: no model package at " + modelDir.toAbsolutePath()
+          + " (run from the repository root, or pass --model DIR)");
+      return 2;
+    }
+    SampleSet samples = SampleSet.load(modelDir);
+    int events = Integer.parseInt(opts.getOrDefault("events", String.valueOf(samples.samples().size())));
+
+    System.out.println("demo: starting an embedded Kafka broker…");
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+        Topics.createAndAwait(admin, List.of(new NewTopic(INPUT, 3, (short) 1),
+            new NewTopic(OUTPUT, 3, (short) 1), new NewTopic(DLQ, 1, (short) 1)));
+      }
+      Vertx vertx = Vertx.vertx();
+      try {
+        HttpServer http = serveSamples(vertx, samples.dir());
+        LoraflowConfig config = LoraflowConfig.of(Map.of(
+            LoraflowConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
+            LoraflowConfig.INPUT_TOPIC, INPUT, LoraflowConfig.OUTPUT_TOPIC, OUTPUT,
+            LoraflowConfig.DLQ_TOPIC, DLQ, LoraflowConfig.GROUP_ID, "loraflow-demo",
+            LoraflowConfig.MODEL, modelDir.toString(),
+            LoraflowConfig.FETCH_ALLOWED_ROOTS, samples.dir().toString(),
+            LoraflowConfig.FETCH_ALLOWED_TARGETS, "127.0.0.1/32"));
+        System.out.println("demo: loading the model " + modelDir + " and joining the group…");
+        vertx.deployVerticle(new ClassifierService(config)).await();
+        long start = System.nanoTime();
+        Map<String, String> truth = publish(kafka.bootstrapServers(), samples, events, http.actualPort());
+        return collect(kafka.bootstrapServers(), truth, start);
+      } finally {
+        vertx.close().await();
+      }
+    }
+  }
+
+  private static HttpServer serveSamples(Vertx vertx, Path dir) {
+    Router router = Router.router(vertx);
+    router.route("/samples/*").handler(StaticHandler.create(dir.toString()).setCachingEnabled(false));
+    return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").await();
+  }
+
+  /** Sends the events, rotating through the reference kinds; returns id → true label. */
+  private static Map<String, String> publish(String bootstrap, SampleSet samples, int events, int httpPort)
+      throws Exception {
+    Map<String, String> truth = new HashMap<>();
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap);
+    p.put("acks", "all");
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < events; i++) {
+        SampleSet.Sample s = samples.samples().get(i % samples.samples().size());
+        String id = String.format("demo-%04d", i);
+        truth.put(id, s.label());
+        String name = s.file().getFileName().toString();
+        ProducerRecord<byte[], byte[]> record;
+        switch (i % 5) {
+          case 0 -> record = request(id, s.file().toUri().toString());
+          case 1 -> record = request(id, s.file().toString());
+          case 2 -> record = request(id, "data:image/png;base64,"
+              + Base64.getEncoder().encodeToString(Files.readAllBytes(s.file())));
+          case 3 -> record = request(id, "http://127.0.0.1:" + httpPort + "/samples/" + name);
+          default -> {
+            record = new ProducerRecord<>(INPUT, id.getBytes(StandardCharsets.UTF_8), Files.readAllBytes(s.file()));
+            record.headers().add("content-type", "image/png".getBytes(StandardCharsets.UTF_8));
+            record.headers().add("id", id.getBytes(StandardCharsets.UTF_8));
+          }
+        }
+        producer.send(record);
+      }
+      producer.flush();
+    }
+    System.out.printf("demo: published %d image requests (file:, path, data:, http://, raw bytes)%n", events);
+    return truth;
+  }
+
+  private static ProducerRecord<byte[], byte[]> request(String id, String image) {
+    JsonObject json = new JsonObject().put("id", id).put("image", image).put("topK", 3);
+    return new ProducerRecord<>(INPUT, id.getBytes(StandardCharsets.UTF_8), json.toBuffer().getBytes());
+  }
+
+  private static int collect(String bootstrap, Map<String, String> truth, long start) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap);
+    p.put("group.id", "demo-reader");
+    p.put("auto.offset.reset", "earliest");
+    int results = 0;
+    int deadLetters = 0;
+    int correct = 0;
+    Map<String, Boolean> seen = new HashMap<>();
+    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(OUTPUT, DLQ));
+      while (seen.size() < truth.size() && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          JsonObject json = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
+          String id = json.getString("id");
+          if (id == null || seen.put(id, true) != null) {
+            continue;
+          }
+          if (r.topic().equals(DLQ)) {
+            deadLetters++;
+            System.out.printf("[%4d/%d] %s  DEAD LETTER %s: %s%n", seen.size(), truth.size(), id,
+                json.getString("reason"), json.getString("message"));
+            continue;
+          }
+          results++;
+          String label = json.getJsonArray("labels").getString(0);
+          boolean ok = label.equals(truth.get(id));
+          correct += ok ? 1 : 0;
+          System.out.printf("[%4d/%d] %s  truth=%-12s → %-12s %.3f %s  (batch %d, %.1f ms)%n", seen.size(),
+              truth.size(), id, truth.get(id), label, json.getJsonArray("scores").getDouble(0),
+              ok ? "✓" : "✗", json.getInteger("batchSize"), json.getJsonObject("timingsMs").getDouble("total"));
+        }
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.println();
+    System.out.printf("summary: %d events, %d results, %d dead letters, %d missing%n", truth.size(),
+        results, deadLetters, truth.size() - seen.size());
+    System.out.printf("summary: accuracy %.1f%% (%d/%d against the known labels)%n",
+        results == 0 ? 0.0 : 100.0 * correct / results, correct, results);
+    System.out.printf("summary: %.1f events/s end to end (%.1f s, including fetch, decode and publish)%n",
+        truth.size() / seconds, seconds);
+    return seen.size() == truth.size() ? 0 : 1;
+  }
+}

@@ -1,0 +1,6 @@
+package io.loraflow.inference;
+
+/** Where inference runs. */
+public enum Device {
+  CPU, CUDA
+}

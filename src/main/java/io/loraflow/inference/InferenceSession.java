@@ -1,0 +1,129 @@
+package io.loraflow.inference;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One ONNX Runtime session for a model package, on CUDA when asked for (or {@code auto}) and a
+ * CUDA session can be created <em>and</em> run, else on CPU.
+ *
+ * <p>Why the warm-up run: {@code getAvailableProviders()} lists what the jar was built with, not
+ * what works on this machine; only a real run proves the CUDA libraries are there.
+ *
+ * <p>Concurrency: {@link #run} may be called from several threads (ORT sessions are thread-safe).
+ */
+public final class InferenceSession implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(InferenceSession.class);
+
+  private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+  private final ModelPackage model;
+  private final OrtSession session;
+  private final Device device;
+
+  private InferenceSession(ModelPackage model, OrtSession session, Device device) {
+    this.model = model;
+    this.session = session;
+    this.device = device;
+  }
+
+  /**
+   * Opens the session. {@code device} is {@code auto}, {@code cpu} or {@code cuda}; {@code cuda}
+   * fails if CUDA does not work, {@code auto} falls back to CPU. {@code warmupBatchSizes} are run
+   * once each so the first events do not pay for allocation and kernel selection.
+   */
+  public static InferenceSession open(ModelPackage model, String device, int intraOpThreads,
+      int... warmupBatchSizes) {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    if (!device.equals("cpu")) {
+      try {
+        OrtSession s = env.createSession(model.modelFile().toString(), options(intraOpThreads, true));
+        InferenceSession cuda = new InferenceSession(model, s, Device.CUDA);
+        cuda.warmUp(warmupBatchSizes);
+        LOG.info("event=model_loaded model={} version={} device=CUDA", model.name(), model.version());
+        return cuda;
+      } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+        if (device.equals("cuda")) {
+          throw new IllegalStateException("inference.device=cuda but a CUDA session could not be "
+              + "created and run (needs the cuda build, CUDA 12 and cuDNN 9): " + e.getMessage(), e);
+        }
+        LOG.debug("CUDA unavailable, using CPU: {}", e.toString());
+      }
+    }
+    try {
+      OrtSession s = env.createSession(model.modelFile().toString(), options(intraOpThreads, false));
+      InferenceSession cpu = new InferenceSession(model, s, Device.CPU);
+      cpu.warmUp(warmupBatchSizes);
+      LOG.info("event=model_loaded model={} version={} device=CPU threads={}", model.name(),
+          model.version(), intraOpThreads == 0 ? Runtime.getRuntime().availableProcessors() : intraOpThreads);
+      return cpu;
+    } catch (OrtException e) {
+      throw new IllegalStateException("Cannot load " + model.modelFile() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static OrtSession.SessionOptions options(int threads, boolean cuda) throws OrtException {
+    OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
+    opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    if (threads > 0) {
+      opts.setIntraOpNumThreads(threads);
+    }
+    if (cuda) {
+      opts.addCUDA(0);
+    }
+    return opts;
+  }
+
+  private void warmUp(int... batchSizes) throws OrtException {
+    for (int n : batchSizes) {
+      run(allocate(n), n);
+    }
+  }
+
+  /** A direct, native-order buffer for {@code batchSize} samples (big-endian would be garbage to ORT). */
+  public FloatBuffer allocate(int batchSize) {
+    return ByteBuffer.allocateDirect(batchSize * model.sampleFloats() * Float.BYTES)
+        .order(ByteOrder.nativeOrder()).asFloatBuffer();
+  }
+
+  /**
+   * Runs the first {@code n} samples of {@code input} (no copy: the direct buffer is the tensor).
+   * Returns one row of {@code outputs} per sample, as the model produced them (logits or
+   * probabilities, see {@link ModelPackage#outputIsLogits()}).
+   */
+  public float[][] run(FloatBuffer input, int n) throws OrtException {
+    FloatBuffer view = input.duplicate().position(0).limit(n * model.sampleFloats()).slice();
+    long[] shape = {n, model.channels(), model.height(), model.width()};
+    try (OnnxTensor tensor = OnnxTensor.createTensor(env, view, shape);
+        OrtSession.Result result = session.run(Map.of(model.inputName(), tensor))) {
+      Object value = result.get(model.outputName())
+          .orElseThrow(() -> new IllegalStateException("model has no output " + model.outputName()))
+          .getValue();
+      return (float[][]) value;
+    }
+  }
+
+  public Device device() {
+    return device;
+  }
+
+  public ModelPackage model() {
+    return model;
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      LOG.warn("Closing the ORT session failed: {}", e.toString());
+    }
+  }
+}

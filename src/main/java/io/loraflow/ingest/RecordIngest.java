@@ -1,0 +1,205 @@
+package io.loraflow.ingest;
+
+import io.loraflow.offsets.OffsetCommitter;
+import io.loraflow.offsets.PartitionOffsets;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes the input topic and starts one event per record, never more than the in-flight limit
+ * at once.
+ *
+ * <h2>Backpressure</h2>
+ * When the {@link InFlightGate} is full, the assigned <em>partitions</em> are paused
+ * ({@code pause(Set<TopicPartition>)}); the poll loop keeps running, so the member stays in its
+ * group however long the pause lasts. The stream-level {@code pause()} would stop polling and get
+ * the member evicted after {@code max.poll.interval.ms}. Records already fetched when the pause
+ * takes effect wait in {@link #waiting}, admitted but not in flight. Partitions resume when the
+ * gate drops to its low mark; Kafka forgets pauses of newly assigned partitions, so they are
+ * paused again on assignment.
+ *
+ * <h2>Offsets</h2>
+ * Every record is registered with its partition's {@link PartitionOffsets} on arrival and marked
+ * complete when its outcome (result or dead letter) is acknowledged; {@link OffsetCommitter}
+ * commits from that.
+ *
+ * <p>Concurrency: event loop only (the consumer's handlers run on the deploying context).
+ */
+public final class RecordIngest {
+  private static final Logger LOG = LoggerFactory.getLogger(RecordIngest.class);
+
+  private final Vertx vertx;
+  private final KafkaConsumer<Buffer, Buffer> consumer;
+  private final String topic;
+  private final InFlightGate gate;
+  private final OffsetCommitter offsets;
+  private final Function<KafkaConsumerRecord<Buffer, Buffer>, Future<Void>> processor;
+  private final long commitIntervalMs;
+
+  // Event loop only.
+  private final ArrayDeque<Admitted> waiting = new ArrayDeque<>();
+  private final Set<TopicPartition> assigned = new HashSet<>();
+  private boolean paused;
+  private boolean stopping;
+  private long commitTimer = -1;
+  private Promise<Void> drained;
+
+  /**
+   * {@code processor} handles one record and completes when its outcome is acknowledged by the
+   * broker; it must never fail (a failure would leave the offset incomplete forever).
+   */
+  public RecordIngest(Vertx vertx, KafkaConsumer<Buffer, Buffer> consumer, String topic,
+      InFlightGate gate, long commitIntervalMs,
+      Function<KafkaConsumerRecord<Buffer, Buffer>, Future<Void>> processor) {
+    this.vertx = vertx;
+    this.consumer = consumer;
+    this.topic = topic;
+    this.gate = gate;
+    this.offsets = new OffsetCommitter(consumer);
+    this.commitIntervalMs = commitIntervalMs;
+    this.processor = processor;
+  }
+
+  public Future<Void> start() {
+    consumer.partitionsAssignedHandler(this::onAssigned);
+    consumer.partitionsRevokedHandler(this::onRevoked);
+    consumer.exceptionHandler(e -> LOG.warn("event=consumer_error error={}", e.toString()));
+    consumer.handler(this::onRecord);
+    commitTimer = vertx.setPeriodic(commitIntervalMs, id -> offsets.commitAll());
+    return consumer.subscribe(topic);
+  }
+
+  private void onRecord(KafkaConsumerRecord<Buffer, Buffer> record) {
+    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+    PartitionOffsets state = offsets.get(tp);
+    if (state == null) {
+      // Records are delivered after their assignment; this only guards against a lost callback.
+      state = offsets.assigned(tp);
+      assigned.add(tp);
+    }
+    state.received(record.offset());
+    Admitted admitted = new Admitted(record, state);
+    if (!stopping && gate.hasRoom() && waiting.isEmpty()) {
+      begin(admitted);
+    } else {
+      waiting.add(admitted);
+    }
+    if (!gate.hasRoom()) {
+      pauseAll();
+    }
+  }
+
+  private void begin(Admitted a) {
+    gate.acquire();
+    processor.apply(a.record).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.error("event=processor_failed offset={} error={}", a.record.offset(), ar.cause().toString());
+      } else {
+        a.state.completed(a.record.offset());
+      }
+      gate.release();
+      startWaiting();
+      maybeResume();
+      if (drained != null && gate.inFlight() == 0) {
+        drained.tryComplete();
+      }
+    });
+  }
+
+  private void startWaiting() {
+    while (!stopping && gate.hasRoom() && !waiting.isEmpty()) {
+      Admitted a = waiting.poll();
+      if (!a.state.isRevoked()) {
+        begin(a);
+      }
+    }
+  }
+
+  private void pauseAll() {
+    if (!paused && !assigned.isEmpty()) {
+      paused = true;
+      LOG.info("event=partitions_paused inFlight={} waiting={} partitions={}", gate.inFlight(),
+          waiting.size(), assigned.size());
+      consumer.pause(Set.copyOf(assigned));
+    }
+  }
+
+  private void maybeResume() {
+    if (paused && !stopping && waiting.isEmpty() && gate.belowLowMark()) {
+      paused = false;
+      LOG.info("event=partitions_resumed inFlight={}", gate.inFlight());
+      consumer.resume(Set.copyOf(assigned));
+    }
+  }
+
+  private void onAssigned(Set<TopicPartition> added) {
+    LOG.info("event=partitions_assigned partitions={}", added);
+    for (TopicPartition tp : added) {
+      PartitionOffsets existing = offsets.get(tp);
+      if (existing == null || existing.isRevoked()) {
+        offsets.assigned(tp);
+      }
+    }
+    assigned.addAll(added);
+    if (paused || stopping) {
+      consumer.pause(added);
+    }
+  }
+
+  private void onRevoked(Set<TopicPartition> revoked) {
+    LOG.info("event=partitions_revoked partitions={}", revoked);
+    assigned.removeAll(revoked);
+    waiting.removeIf(a -> revoked.contains(new TopicPartition(a.record.topic(), a.record.partition())));
+    offsets.revoked(revoked);
+  }
+
+  /**
+   * Stops taking records, waits up to {@code timeoutMs} for in-flight events to be published,
+   * commits what is done and closes the consumer. Waiting records are left to the next owner.
+   */
+  public Future<Void> stop(long timeoutMs) {
+    stopping = true;
+    if (!assigned.isEmpty()) {
+      consumer.pause(Set.copyOf(assigned));
+    }
+    waiting.clear();
+    drained = Promise.promise();
+    if (gate.inFlight() == 0) {
+      drained.tryComplete();
+    }
+    long timer = vertx.setTimer(Math.max(1, timeoutMs), id -> {
+      LOG.warn("event=shutdown_timeout inFlight={}", gate.inFlight());
+      drained.tryComplete();
+    });
+    return drained.future()
+        .compose(v -> {
+          vertx.cancelTimer(timer);
+          vertx.cancelTimer(commitTimer);
+          return offsets.commitAll();
+        })
+        .compose(v -> consumer.close());
+  }
+
+  /** Events started and not yet published. */
+  public int inFlight() {
+    return gate.inFlight();
+  }
+
+  public boolean isPaused() {
+    return paused;
+  }
+
+  private record Admitted(KafkaConsumerRecord<Buffer, Buffer> record, PartitionOffsets state) {
+  }
+}

@@ -1,0 +1,85 @@
+package io.loraflow.ingest;
+
+import io.loraflow.error.Reason;
+import io.loraflow.error.StageException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.json.schema.Draft;
+import io.vertx.json.schema.JsonSchema;
+import io.vertx.json.schema.JsonSchemaOptions;
+import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.Validator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * Turns an input record into an {@link ImageRequest}, validating it against
+ * {@code schemas/image-request.schema.json}. A record whose {@code content-type} header is
+ * {@code image/*} is the image itself. Anything else that fails is {@code INVALID_EVENT}, with the
+ * failing JSON path in the message.
+ */
+public final class RequestParser {
+  private final Validator validator;
+
+  public RequestParser() {
+    this.validator = Validator.create(JsonSchema.of(Schemas.load("image-request.schema.json")),
+        new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("https://loraflow.io/schemas/"));
+  }
+
+  /** {@code defaultId} is used when the request has none (topic-partition-offset). */
+  public ImageRequest parse(Buffer value, Map<String, String> headers, String defaultId) {
+    String contentType = headers.getOrDefault("content-type", "");
+    if (contentType.toLowerCase().startsWith("image/")) {
+      if (value == null || value.length() == 0) {
+        throw new StageException(Reason.INVALID_EVENT, "record has content-type " + contentType
+            + " but an empty value");
+      }
+      return new ImageRequest(headers.getOrDefault("id", defaultId), null, value, null,
+          headers.get("task"), null);
+    }
+    if (value == null || value.length() == 0) {
+      throw new StageException(Reason.INVALID_EVENT, "empty record value: expected a JSON image request");
+    }
+    JsonObject json;
+    try {
+      json = new JsonObject(value);
+    } catch (DecodeException | ClassCastException e) {
+      throw new StageException(Reason.INVALID_EVENT, "value is not a JSON object: " + e.getMessage());
+    }
+    OutputUnit result = validator.validate(json);
+    if (!result.getValid()) {
+      throw new StageException(Reason.INVALID_EVENT, "request does not match image-request.schema.json: "
+          + describe(result));
+    }
+    return new ImageRequest(json.getString("id", defaultId), json.getString("image"), null,
+        json.getInteger("topK"), json.getString("task"), json.getJsonObject("attributes"));
+  }
+
+  private static String describe(OutputUnit unit) {
+    OutputUnit first = unit.getErrors() == null || unit.getErrors().isEmpty() ? unit : unit.getErrors().get(0);
+    String where = first.getInstanceLocation() == null || first.getInstanceLocation().isEmpty()
+        ? "/" : first.getInstanceLocation();
+    return "at " + where + ": " + first.getError();
+  }
+
+  /** Reads the JSON Schemas bundled from the project's {@code schemas/} folder. */
+  public static final class Schemas {
+    private Schemas() {
+    }
+
+    public static JsonObject load(String name) {
+      try (InputStream in = RequestParser.class.getResourceAsStream("/schemas/" + name)) {
+        if (in == null) {
+          throw new IllegalStateException("schema " + name + " missing from the classpath");
+        }
+        return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package io.loraflow.service;
+
+import io.loraflow.config.LoraflowConfig;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Kafka client properties: the service's defaults for its delivery contract, then the user's
+ * {@code kafka.consumer.*} / {@code kafka.producer.*} pass-through on top.
+ */
+public final class KafkaClients {
+  private KafkaClients() {
+  }
+
+  public static Map<String, String> consumer(LoraflowConfig config) {
+    Map<String, String> p = new HashMap<>();
+    p.put("bootstrap.servers", config.getString(LoraflowConfig.BOOTSTRAP_SERVERS));
+    p.put("group.id", config.getString(LoraflowConfig.GROUP_ID));
+    p.put("key.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
+    p.put("value.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
+    // Offsets are committed by the service, only for published events.
+    p.put("enable.auto.commit", "false");
+    p.put("auto.offset.reset", "earliest");
+    p.put("partition.assignment.strategy",
+        "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    p.putAll(config.kafka("consumer"));
+    return p;
+  }
+
+  public static Map<String, String> producer(LoraflowConfig config) {
+    Map<String, String> p = new HashMap<>();
+    p.put("bootstrap.servers", config.getString(LoraflowConfig.BOOTSTRAP_SERVERS));
+    p.put("key.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
+    p.put("value.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
+    p.put("acks", "all");
+    p.put("enable.idempotence", "true");
+    p.put("linger.ms", "5");
+    p.putAll(config.kafka("producer"));
+    return p;
+  }
+
+  public static Map<String, String> admin(LoraflowConfig config) {
+    Map<String, String> p = new HashMap<>();
+    p.put("bootstrap.servers", config.getString(LoraflowConfig.BOOTSTRAP_SERVERS));
+    p.putAll(config.kafka("admin"));
+    return p;
+  }
+}

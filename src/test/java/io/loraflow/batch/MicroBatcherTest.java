@@ -1,0 +1,183 @@
+package io.loraflow.batch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.loraflow.error.Reason;
+import io.loraflow.error.StageException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Samples are 2 floats: {value, value}; the fake model returns each row's first float. */
+class MicroBatcherTest {
+  private static final int SAMPLE = 2;
+  private Vertx vertx;
+  private Context context;
+  private WorkerExecutor workers;
+  private final List<Integer> runSizes = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void setUp() {
+    vertx = Vertx.vertx();
+    context = vertx.getOrCreateContext();
+    workers = vertx.createSharedWorkerExecutor("test-decode", 2);
+  }
+
+  @AfterEach
+  void tearDown() {
+    vertx.close().await();
+  }
+
+  private MicroBatcher batcher(int max, long delayMs, BatchRunner runner) {
+    return new MicroBatcher(context, max, delayMs, 2, SAMPLE,
+        () -> ByteBuffer.allocateDirect(max * SAMPLE * 4).order(ByteOrder.nativeOrder()).asFloatBuffer(),
+        workers, runner);
+  }
+
+  /** Echoes the first float of each row; fails any run that contains a NaN. */
+  private BatchRunner echo() {
+    return (batch, first, rows) -> {
+      runSizes.add(rows);
+      float[][] out = new float[rows][];
+      for (int i = 0; i < rows; i++) {
+        float v = batch.get((first + i) * SAMPLE);
+        if (Float.isNaN(v)) {
+          return Future.failedFuture(new IllegalStateException("NaN row"));
+        }
+        out[i] = new float[] {v};
+      }
+      return Future.succeededFuture(out);
+    };
+  }
+
+  private static RowWriter value(float v) {
+    return (FloatBuffer b, int off) -> {
+      b.put(off, v);
+      b.put(off + 1, v);
+    };
+  }
+
+  private <T> T onContext(Function<Void, T> action) throws Exception {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    context.runOnContext(v -> f.complete(action.apply(null)));
+    return f.get(5, TimeUnit.SECONDS);
+  }
+
+  private List<RowResult> await(List<Future<RowResult>> futures) throws Exception {
+    Future.join(new ArrayList<>(futures)).toCompletionStage().toCompletableFuture()
+        .handle((r, e) -> null).get(10, TimeUnit.SECONDS);
+    List<RowResult> out = new ArrayList<>();
+    futures.forEach(f -> out.add(f.result()));
+    return out;
+  }
+
+  @Test
+  void fullBatchLeavesWithoutWaitingForTheDelay() throws Exception {
+    MicroBatcher b = batcher(4, 60_000, echo());
+    List<Future<RowResult>> fs = onContext(v -> {
+      List<Future<RowResult>> l = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        l.add(b.submit(value(i)));
+      }
+      return l;
+    });
+    List<RowResult> results = await(fs);
+    for (int i = 0; i < 4; i++) {
+      assertEquals(i, results.get(i).output()[0], 0f, "each event gets its own row");
+      assertEquals(4, results.get(i).batchSize());
+    }
+    assertEquals(List.of(4), runSizes);
+  }
+
+  @Test
+  void partialBatchLeavesAfterTheMaxQueueDelay() throws Exception {
+    MicroBatcher b = batcher(8, 50, echo());
+    long start = System.nanoTime();
+    List<Future<RowResult>> fs = onContext(v -> List.of(b.submit(value(1)), b.submit(value(2))));
+    List<RowResult> results = await(fs);
+    long waitedMs = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(2, results.get(1).batchSize());
+    assertTrue(waitedMs >= 45, "left after " + waitedMs + " ms, before the 50 ms delay");
+  }
+
+  @Test
+  void eventsQueueWhileSlotsAreBusySoBatchesGrow() throws Exception {
+    List<Promise<float[][]>> held = new CopyOnWriteArrayList<>();
+    BatchRunner slow = (batch, first, rows) -> {
+      runSizes.add(rows);
+      Promise<float[][]> p = Promise.promise();
+      held.add(p);
+      float[][] out = new float[rows][];
+      for (int i = 0; i < rows; i++) {
+        out[i] = new float[] {batch.get((first + i) * SAMPLE)};
+      }
+      vertx.setTimer(100, id -> p.complete(out));
+      return p.future();
+    };
+    MicroBatcher b = batcher(16, 0, slow);
+    List<Future<RowResult>> fs = onContext(v -> {
+      List<Future<RowResult>> l = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        l.add(b.submit(value(i)));
+      }
+      return l;
+    });
+    List<RowResult> results = await(fs);
+    for (int i = 0; i < 12; i++) {
+      assertEquals(i, results.get(i).output()[0], 0f);
+    }
+    // Delay 0: the first events leave alone, the rest wait for a free slot and leave together.
+    assertEquals(12, runSizes.stream().mapToInt(Integer::intValue).sum());
+    assertTrue(runSizes.size() < 12, "expected batching while slots are busy: " + runSizes);
+  }
+
+  @Test
+  void failingRunIsSplitSoOnlyThePoisonEventFails() throws Exception {
+    MicroBatcher b = batcher(8, 60_000, echo());
+    List<Future<RowResult>> fs = onContext(v -> {
+      List<Future<RowResult>> l = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        l.add(b.submit(value(i == 5 ? Float.NaN : i)));
+      }
+      return l;
+    });
+    await(fs);
+    for (int i = 0; i < 8; i++) {
+      if (i == 5) {
+        assertTrue(fs.get(i).failed());
+        assertEquals(Reason.INFERENCE_FAILED, ((StageException) fs.get(i).cause()).reason());
+      } else {
+        assertEquals(i, fs.get(i).result().output()[0], 0f);
+      }
+    }
+  }
+
+  @Test
+  void failingRowWriterFailsOnlyItsEvent() throws Exception {
+    MicroBatcher b = batcher(3, 60_000, echo());
+    List<Future<RowResult>> fs = onContext(v -> List.of(b.submit(value(1)),
+        b.submit((buf, off) -> {
+          throw new StageException(Reason.DECODE_FAILED, "bad pixels");
+        }),
+        b.submit(value(3))));
+    await(fs);
+    assertEquals(1, fs.get(0).result().output()[0], 0f);
+    assertEquals(Reason.DECODE_FAILED, ((StageException) fs.get(1).cause()).reason());
+    assertEquals(3, fs.get(2).result().output()[0], 0f);
+  }
+}
