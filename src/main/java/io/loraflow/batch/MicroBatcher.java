@@ -110,12 +110,15 @@ public final class MicroBatcher {
       job.dequeuedNanos = start;
       int offset = i * sampleFloats;
       rows.add(workers.<Void>executeBlocking(() -> {
-        job.writer.write(batch, offset);
+        try {
+          job.writer.write(batch, offset);
+        } catch (Exception | LinkageError e) {
+          // Recorded here, on the worker: the run must see it, whatever order callbacks fire in.
+          job.rowFailure = e;
+          zero(batch, offset);
+        }
         return null;
-      }, false).onFailure(e -> {
-        job.rowFailure = e;
-        zero(batch, offset);
-      }));
+      }, false));
     }
     Future.join(rows)
         .transform(ignored -> runSplitting(batch, jobs, 0, jobs.size()))

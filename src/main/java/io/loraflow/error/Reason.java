@@ -11,7 +11,9 @@ public enum Reason {
   UNSUPPORTED_SCHEME(Stage.FETCH),
   /** The reference points at an address or path the service must not read (SSRF, outside roots). */
   FORBIDDEN_TARGET(Stage.FETCH),
-  /** The image could not be fetched (404, connection refused, missing file, too many redirects). */
+  /** A file reference names a file that does not exist (under an allowed root). */
+  FILE_NOT_FOUND(Stage.FETCH),
+  /** The image could not be fetched (HTTP 4xx/5xx, connection refused, too many redirects). */
   FETCH_FAILED(Stage.FETCH),
   /** The fetch did not finish within its timeout. */
   FETCH_TIMEOUT(Stage.FETCH),

@@ -51,6 +51,10 @@ public final class RecordIngest {
   private final ArrayDeque<Admitted> waiting = new ArrayDeque<>();
   private final Set<TopicPartition> assigned = new HashSet<>();
   private boolean paused;
+  private long pausedSinceNanos;
+  private long longestPauseNanos;
+  private int assignments;
+  private int revocations;
   private boolean stopping;
   private long commitTimer = -1;
   private Promise<Void> drained;
@@ -129,6 +133,7 @@ public final class RecordIngest {
   private void pauseAll() {
     if (!paused && !assigned.isEmpty()) {
       paused = true;
+      pausedSinceNanos = System.nanoTime();
       LOG.info("event=partitions_paused inFlight={} waiting={} partitions={}", gate.inFlight(),
           waiting.size(), assigned.size());
       consumer.pause(Set.copyOf(assigned));
@@ -138,13 +143,18 @@ public final class RecordIngest {
   private void maybeResume() {
     if (paused && !stopping && waiting.isEmpty() && gate.belowLowMark()) {
       paused = false;
-      LOG.info("event=partitions_resumed inFlight={}", gate.inFlight());
+      long pausedNanos = System.nanoTime() - pausedSinceNanos;
+      longestPauseNanos = Math.max(longestPauseNanos, pausedNanos);
+      LOG.info("event=partitions_resumed inFlight={} pausedMs={}", gate.inFlight(), pausedNanos / 1_000_000);
       consumer.resume(Set.copyOf(assigned));
     }
   }
 
   private void onAssigned(Set<TopicPartition> added) {
     LOG.info("event=partitions_assigned partitions={}", added);
+    if (!added.isEmpty()) {
+      assignments++;
+    }
     for (TopicPartition tp : added) {
       PartitionOffsets existing = offsets.get(tp);
       if (existing == null || existing.isRevoked()) {
@@ -159,6 +169,9 @@ public final class RecordIngest {
 
   private void onRevoked(Set<TopicPartition> revoked) {
     LOG.info("event=partitions_revoked partitions={}", revoked);
+    if (!revoked.isEmpty()) {
+      revocations++;
+    }
     assigned.removeAll(revoked);
     waiting.removeIf(a -> revoked.contains(new TopicPartition(a.record.topic(), a.record.partition())));
     offsets.revoked(revoked);
@@ -198,6 +211,21 @@ public final class RecordIngest {
 
   public boolean isPaused() {
     return paused;
+  }
+
+  /** Longest time the partitions stayed paused, in ms. */
+  public long longestPauseMs() {
+    return longestPauseNanos / 1_000_000;
+  }
+
+  /** Assignments of a non-empty set of partitions (the first join counts as one). */
+  public int assignments() {
+    return assignments;
+  }
+
+  /** Revocations of a non-empty set of partitions. */
+  public int revocations() {
+    return revocations;
   }
 
   private record Admitted(KafkaConsumerRecord<Buffer, Buffer> record, PartitionOffsets state) {

@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.json.schema.Draft;
 import io.vertx.json.schema.JsonSchema;
 import io.vertx.json.schema.JsonSchemaOptions;
+import io.vertx.json.schema.OutputFormat;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.json.schema.Validator;
 import java.io.IOException;
@@ -27,7 +28,8 @@ public final class RequestParser {
 
   public RequestParser() {
     this.validator = Validator.create(JsonSchema.of(Schemas.load("image-request.schema.json")),
-        new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("https://loraflow.io/schemas/"));
+        new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("https://loraflow.io/schemas/")
+            .setOutputFormat(OutputFormat.Basic));
   }
 
   /** {@code defaultId} is used when the request has none (topic-partition-offset). */
@@ -59,11 +61,19 @@ public final class RequestParser {
         json.getInteger("topK"), json.getString("task"), json.getJsonObject("attributes"));
   }
 
-  private static String describe(OutputUnit unit) {
-    OutputUnit first = unit.getErrors() == null || unit.getErrors().isEmpty() ? unit : unit.getErrors().get(0);
-    String where = first.getInstanceLocation() == null || first.getInstanceLocation().isEmpty()
-        ? "/" : first.getInstanceLocation();
-    return "at " + where + ": " + first.getError();
+  /** The most specific error (the deepest keyword), e.g. "at /topK: 0 is less than 1". */
+  static String describe(OutputUnit unit) {
+    OutputUnit best = unit;
+    if (unit.getErrors() != null) {
+      for (OutputUnit e : unit.getErrors()) {
+        if (best == unit || e.getKeywordLocation().length() > best.getKeywordLocation().length()) {
+          best = e;
+        }
+      }
+    }
+    String where = best.getInstanceLocation() == null ? "#" : best.getInstanceLocation();
+    return "at " + (where.startsWith("#") ? where.substring(1) : where).replaceFirst("^$", "/") + ": "
+        + best.getError();
   }
 
   /** Reads the JSON Schemas bundled from the project's {@code schemas/} folder. */

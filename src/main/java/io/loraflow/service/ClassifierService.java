@@ -132,7 +132,8 @@ public final class ClassifierService extends VerticleBase {
     return gate == null ? 0 : gate.peak();
   }
 
-  public boolean isPaused() {
-    return ingest != null && ingest.isPaused();
+  /** The ingest stage, for its pause and rebalance counters. */
+  public RecordIngest ingest() {
+    return ingest;
   }
 }
