@@ -6,7 +6,12 @@ import io.loraflow.config.ConfigLoader;
 import io.loraflow.config.LoraflowConfig;
 import io.loraflow.demo.Demo;
 import io.loraflow.service.ClassifierService;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -44,9 +49,14 @@ public final class Main {
       config.describe().forEach((k, v) -> System.out.println(k + "=" + v));
       return;
     }
-    Vertx vertx = Vertx.vertx();
+    // One registry for the service's meters and the Vert.x metrics module (HTTP, pools, event bus).
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
     CountDownLatch stopped = new CountDownLatch(1);
-    vertx.deployVerticle(new ClassifierService(config)).onComplete(ar -> {
+    vertx.deployVerticle(new ClassifierService(config, registry)).onComplete(ar -> {
       if (ar.failed()) {
         System.err.println("loraflow: start failed: " + ar.cause().getMessage());
         vertx.close().onComplete(v -> System.exit(1));

@@ -47,6 +47,8 @@ public final class LoraflowConfig {
   public static final String RESULT_TOP_K = "result.top.k";
   public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
   public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
+  public static final String HTTP_PORT = "http.port";
+  public static final String HTTP_HOST = "http.host";
 
   /** Prefixes of Kafka client properties passed through verbatim (prefix stripped). */
   public static final List<String> KAFKA_PREFIXES =
@@ -104,6 +106,11 @@ public final class LoraflowConfig {
         "Labels per result when the request sets no topK.");
     define(COMMIT_INTERVAL_MS, Type.LONG, 1_000L, between(10, 600_000),
         "How often completed offsets are committed.");
+    define(HTTP_PORT, Type.INT, 8080, between(-1, 65535),
+        "Port of /health/live, /health/ready, /metrics, POST /v1/classify and the dashboard; "
+            + "0 picks a free port, -1 disables HTTP.");
+    define(HTTP_HOST, Type.STRING, "0.0.0.0", nonEmpty(),
+        "Address the HTTP server binds to.");
     define(SHUTDOWN_TIMEOUT_MS, Type.LONG, 30_000L, between(0, 3_600_000),
         "On SIGTERM, how long to finish, publish and commit in-flight events before closing.");
   }

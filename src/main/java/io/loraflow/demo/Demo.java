@@ -70,9 +70,12 @@ public final class Demo {
             LoraflowConfig.DLQ_TOPIC, DLQ, LoraflowConfig.GROUP_ID, "loraflow-demo",
             LoraflowConfig.MODEL, modelDir.toString(),
             LoraflowConfig.FETCH_ALLOWED_ROOTS, samples.dir().toString(),
-            LoraflowConfig.FETCH_ALLOWED_TARGETS, "127.0.0.1/32"));
+            LoraflowConfig.FETCH_ALLOWED_TARGETS, "127.0.0.1/32",
+            LoraflowConfig.HTTP_PORT, opts.getOrDefault("http-port", "0")));
         System.out.println("demo: loading the model " + modelDir + " and joining the group…");
-        vertx.deployVerticle(new ClassifierService(config)).await();
+        ClassifierService service = new ClassifierService(config);
+        vertx.deployVerticle(service).await();
+        System.out.println("demo: dashboard at http://127.0.0.1:" + service.httpPort() + "/");
         long start = System.nanoTime();
         Map<String, String> truth = publish(kafka.bootstrapServers(), samples, events, http.actualPort());
         return collect(kafka.bootstrapServers(), truth, start);

@@ -55,6 +55,7 @@ public final class RecordIngest {
   private long longestPauseNanos;
   private int assignments;
   private int revocations;
+  private volatile boolean joined;
   private boolean stopping;
   private long commitTimer = -1;
   private Promise<Void> drained;
@@ -151,6 +152,7 @@ public final class RecordIngest {
   }
 
   private void onAssigned(Set<TopicPartition> added) {
+    joined = true;
     LOG.info("event=partitions_assigned partitions={}", added);
     if (!added.isEmpty()) {
       assignments++;
@@ -211,6 +213,16 @@ public final class RecordIngest {
 
   public boolean isPaused() {
     return paused;
+  }
+
+  /** True once the consumer has joined its group (even with no partitions to own). */
+  public boolean joined() {
+    return joined;
+  }
+
+  /** Partitions paused for backpressure right now. */
+  public int pausedPartitions() {
+    return paused ? assigned.size() : 0;
   }
 
   /** Longest time the partitions stayed paused, in ms. */

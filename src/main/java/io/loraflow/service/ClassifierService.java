@@ -4,6 +4,7 @@ import static io.loraflow.config.LoraflowConfig.*;
 
 import io.loraflow.batch.MicroBatcher;
 import io.loraflow.config.LoraflowConfig;
+import io.loraflow.http.HttpApi;
 import io.loraflow.image.FetchOptions;
 import io.loraflow.image.ImageDecoder;
 import io.loraflow.image.ImageFetcher;
@@ -14,39 +15,53 @@ import io.loraflow.inference.ModelPackage;
 import io.loraflow.ingest.InFlightGate;
 import io.loraflow.ingest.RecordIngest;
 import io.loraflow.ingest.RequestParser;
+import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.publish.ResultPublisher;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The service: wires ingest → image → batch → inference → publish → offsets for one
- * {@link LoraflowConfig}. Deploy one instance per JVM; scale out by running more JVMs in the same
- * consumer group.
+ * {@link LoraflowConfig}, plus its HTTP surface. Deploy one per JVM; scale out by running more
+ * JVMs in the same consumer group.
  */
 public final class ClassifierService extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ClassifierService.class);
 
   private final LoraflowConfig config;
-  private final ServiceStats stats = new ServiceStats();
+  private final ServiceMetrics metrics;
   private InferenceSession session;
   private WorkerExecutor decodeWorkers;
   private WorkerExecutor inferenceWorkers;
   private ResultPublisher publisher;
   private RecordIngest ingest;
   private InFlightGate gate;
+  private HttpServer http;
+  private volatile boolean modelReady;
 
   public ClassifierService(LoraflowConfig config) {
+    this(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** {@code registry} is shared with the Vert.x metrics module when the caller enables it. */
+  public ClassifierService(LoraflowConfig config, MeterRegistry registry) {
     this.config = config;
+    this.metrics = new ServiceMetrics(registry);
   }
 
   @Override
@@ -58,41 +73,92 @@ public final class ClassifierService extends VerticleBase {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return vertx.executeBlocking(() -> InferenceSession.open(model, config.getString(INFERENCE_DEVICE),
-            config.getInt(INFERENCE_THREADS), 1, maxBatch))
+    LOG.info("event=starting model={} input={} group={}", config.modelDir(), config.getString(INPUT_TOPIC),
+        config.getString(GROUP_ID));
+    Future<Void> httpUp = startHttpIfEnabled();
+    return httpUp
+        .compose(v -> vertx.executeBlocking(() -> InferenceSession.open(model,
+            config.getString(INFERENCE_DEVICE), config.getInt(INFERENCE_THREADS), 1, maxBatch)))
         .compose(s -> {
           session = s;
+          modelReady = true;
           wire(model, maxBatch);
           return ingest.start();
         })
-        .onSuccess(v -> LOG.info("event=started input={} output={} dlq={} group={} maxBatch={} "
-                + "maxQueueDelayMs={} maxInFlight={}", config.getString(INPUT_TOPIC),
+        .onSuccess(v -> LOG.info("event=started input={} output={} dlq={} group={} device={} maxBatch={} "
+                + "maxQueueDelayMs={} maxInFlight={} httpPort={}", config.getString(INPUT_TOPIC),
             config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC), config.getString(GROUP_ID),
-            maxBatch, config.getLong(MAX_QUEUE_DELAY_MS), config.getInt(MAX_IN_FLIGHT)));
+            session.device(), maxBatch, config.getLong(MAX_QUEUE_DELAY_MS), config.getInt(MAX_IN_FLIGHT),
+            httpPort()));
   }
+
+  private Classifier classifier;
 
   private void wire(ModelPackage model, int maxBatch) {
     decodeWorkers = vertx.createSharedWorkerExecutor("loraflow-decode", config.getInt(DECODE_THREADS));
     // ORT runs one batch at a time on its own intra-op threads; long runs are expected here.
     inferenceWorkers = vertx.createSharedWorkerExecutor("loraflow-inference", 1, 10, TimeUnit.MINUTES);
+    int sample = model.sampleFloats();
     MicroBatcher batcher = new MicroBatcher(context, maxBatch, config.getLong(MAX_QUEUE_DELAY_MS), 2,
-        model.sampleFloats(), () -> session.allocate(maxBatch), decodeWorkers,
-        (batch, first, rows) -> inferenceWorkers.executeBlocking(() -> session.run(
-            batch.duplicate().position(first * model.sampleFloats()).slice(), rows), false));
-    publisher = new ResultPublisher(vertx, KafkaProducer.create(vertx, KafkaClients.producer(config)));
-    Set<String> tasks = new HashSet<>(model.tasks());
-    EventProcessor processor = new EventProcessor(vertx,
-        new EventProcessor.Parts(new RequestParser(), new ImageFetcher(vertx, fetchOptions()),
+        sample, () -> session.allocate(maxBatch), decodeWorkers,
+        (batch, first, rows) -> inferenceWorkers.executeBlocking(() -> {
+          float[][] out = session.run(batch.duplicate().position(first * sample).slice(), rows);
+          metrics.inferenceRun(rows);
+          return out;
+        }, false));
+    KafkaProducer<Buffer, Buffer> producer = KafkaProducer.create(vertx, KafkaClients.producer(config));
+    publisher = new ResultPublisher(vertx, producer);
+    classifier = new Classifier(vertx,
+        new Classifier.Parts(new ImageFetcher(vertx, fetchOptions()),
             new ImageDecoder(config.getLong(IMAGE_MAX_PIXELS)),
             new Preprocessor(PreprocessSpec.fromJson(model.preprocess())), decodeWorkers, batcher,
-            publisher, model, session.device(), tasks),
-        new EventProcessor.Settings(config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC),
-            config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS)),
-        stats);
+            model, session.device()),
+        config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS),
+        metrics);
+    EventProcessor processor = new EventProcessor(new RequestParser(), classifier, publisher,
+        config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC), metrics);
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
     KafkaConsumer<Buffer, Buffer> consumer = KafkaConsumer.create(vertx, KafkaClients.consumer(config));
     ingest = new RecordIngest(vertx, consumer, config.getString(INPUT_TOPIC), gate,
         config.getLong(COMMIT_INTERVAL_MS), processor::process);
+    new KafkaClientMetrics(consumer.unwrap()).bindTo(metrics.registry());
+    new KafkaClientMetrics(producer.unwrap()).bindTo(metrics.registry());
+    metrics.gauge("loraflow.events.in.flight", "Events between ingest and publish", gate::inFlight);
+    metrics.gauge("loraflow.events.queued", "Events waiting for a batch", batcher::queued);
+    metrics.gauge("loraflow.partitions.paused", "Assigned partitions paused for backpressure",
+        () -> ingest.pausedPartitions());
+    metrics.gauge("loraflow.inference.device", "1 for the device inference runs on", () -> 1,
+        "device", session.device().name());
+  }
+
+  private Future<Void> startHttpIfEnabled() {
+    int port = config.getInt(HTTP_PORT);
+    if (port < 0) {
+      return Future.succeededFuture();
+    }
+    HttpApi api = new HttpApi(vertx, metrics, new RequestParser(),
+        (request, attempts) -> classifier.classify(request, attempts), this::readiness, this::status,
+        config.getLong(FETCH_MAX_BYTES), config.getInt(MAX_IN_FLIGHT));
+    return api.listen(config.getString(HTTP_HOST), port).onSuccess(s -> http = s).mapEmpty();
+  }
+
+  /** Ready once the model is loaded and warmed up and the consumer has joined its group. */
+  private JsonObject readiness() {
+    boolean joined = ingest != null && ingest.joined();
+    return new JsonObject().put("ready", modelReady && joined).put("modelLoaded", modelReady)
+        .put("groupJoined", joined);
+  }
+
+  private JsonObject status() {
+    double lag = metrics.registry().find("kafka.consumer.fetch.manager.records.lag").gauges().stream()
+        .filter(g -> g.getId().getTag("partition") != null).mapToDouble(Gauge::value)
+        .filter(v -> !Double.isNaN(v)).sum();
+    return new JsonObject()
+        .put("device", session == null ? null : session.device().name())
+        .put("inFlight", gate == null ? 0 : gate.inFlight())
+        .put("maxInFlight", config.getInt(MAX_IN_FLIGHT))
+        .put("pausedPartitions", ingest == null ? 0 : ingest.pausedPartitions())
+        .put("lag", lag);
   }
 
   private FetchOptions fetchOptions() {
@@ -109,6 +175,7 @@ public final class ClassifierService extends VerticleBase {
         : ingest.stop(config.getLong(SHUTDOWN_TIMEOUT_MS));
     return stopped
         .eventually(() -> publisher == null ? Future.succeededFuture() : publisher.close())
+        .eventually(() -> http == null ? Future.succeededFuture() : http.close())
         .eventually(() -> {
           if (decodeWorkers != null) {
             decodeWorkers.close();
@@ -117,14 +184,19 @@ public final class ClassifierService extends VerticleBase {
           if (session != null) {
             session.close();
           }
-          LOG.info("event=stopped results={} deadLetters={} peakInFlight={}", stats.results(),
-              stats.deadLetters(), gate == null ? 0 : gate.peak());
+          LOG.info("event=stopped results={} deadLetters={} peakInFlight={}", metrics.results(),
+              metrics.deadLetters(), gate == null ? 0 : gate.peak());
           return Future.succeededFuture();
         });
   }
 
-  public ServiceStats stats() {
-    return stats;
+  public ServiceMetrics metrics() {
+    return metrics;
+  }
+
+  /** The HTTP port actually bound (useful with {@code http.port=0}), or -1. */
+  public int httpPort() {
+    return http == null ? -1 : http.actualPort();
   }
 
   /** Highest number of events in flight at once since start. */

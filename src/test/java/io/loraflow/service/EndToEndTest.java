@@ -107,6 +107,7 @@ class EndToEndTest {
         + "," + tmp.toAbsolutePath());
     s.put(LoraflowConfig.FETCH_ALLOWED_TARGETS, "127.0.0.1/32");
     s.put(LoraflowConfig.COMMIT_INTERVAL_MS, "200");
+    s.put(LoraflowConfig.HTTP_PORT, "0");
     return s;
   }
 

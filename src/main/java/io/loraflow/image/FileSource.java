@@ -1,0 +1,97 @@
+package io.loraflow.image;
+
+import io.loraflow.error.Reason;
+import io.loraflow.error.StageException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads image files that lie under one of the allowed roots. A path with a {@code ..} segment,
+ * or one that leaves every root lexically or once symlinks are resolved, is
+ * {@code FORBIDDEN_TARGET}; a missing or non-regular file is {@code FETCH_FAILED}; a file over
+ * {@code maxBytes} is {@code TOO_LARGE}. Relative paths resolve against the first root.
+ *
+ * <p>Thread: {@link #fetch} from any thread; the file system is touched on a worker thread only.
+ */
+final class FileSource {
+  private final Vertx vertx;
+  private final long maxBytes;
+  /** Each root as configured (absolute, normalised) and as its real path; same order. */
+  private final List<Path> roots = new ArrayList<>();
+  private final List<Path> realRoots = new ArrayList<>();
+
+  FileSource(Vertx vertx, FetchOptions options) {
+    this.vertx = vertx;
+    this.maxBytes = options.maxBytes();
+    for (Path root : options.allowedRoots()) {
+      Path abs = root.toAbsolutePath().normalize();
+      roots.add(abs);
+      try {
+        realRoots.add(abs.toRealPath());
+      } catch (IOException e) {
+        realRoots.add(abs);
+      }
+    }
+  }
+
+  Future<Buffer> fetch(Path path) {
+    return vertx.executeBlocking(() -> Buffer.buffer(read(path)), false);
+  }
+
+  /** Blocking: checks and reads the file. */
+  byte[] read(Path path) throws IOException {
+    if (roots.isEmpty()) {
+      throw forbidden("file references are disabled (no allowed roots)", path);
+    }
+    for (Path segment : path) {
+      if (segment.toString().equals("..")) {
+        throw forbidden("'..' in path", path);
+      }
+    }
+    Path abs = (path.isAbsolute() ? path : roots.get(0).resolve(path)).normalize();
+    if (roots.stream().noneMatch(abs::startsWith)) {
+      throw forbidden("outside the allowed roots", path);
+    }
+    Path real;
+    try {
+      real = abs.toRealPath();
+    } catch (NoSuchFileException e) {
+      throw new StageException(Reason.FETCH_FAILED, "no such file: " + path);
+    }
+    if (realRoots.stream().noneMatch(real::startsWith)) {
+      throw forbidden("resolves outside the allowed roots", path);
+    }
+    var attrs = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (!attrs.isRegularFile()) {
+      throw new StageException(Reason.FETCH_FAILED, "not a regular file: " + path);
+    }
+    if (attrs.size() > maxBytes) {
+      throw tooLarge(path);
+    }
+    try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
+      byte[] bytes = in.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
+      if (bytes.length > maxBytes) {
+        throw tooLarge(path);
+      }
+      return bytes;
+    }
+  }
+
+  private StageException tooLarge(Path path) {
+    return new StageException(Reason.TOO_LARGE, "file over " + maxBytes + " bytes: " + path);
+  }
+
+  private static StageException forbidden(String why, Path path) {
+    return new StageException(Reason.FORBIDDEN_TARGET, why + ": " + path);
+  }
+}

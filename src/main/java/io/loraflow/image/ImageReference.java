@@ -1,0 +1,41 @@
+package io.loraflow.image;
+
+import io.loraflow.error.StageException;
+import java.net.URI;
+import java.nio.file.Path;
+
+/**
+ * Where an event's image comes from. {@link #parse} is purely syntactic: it never touches the
+ * network or the file system; permissions (roots, SSRF) are checked by {@link ImageFetcher}.
+ * Encoded path tricks ({@code %2e%2e}, {@code %2f}, {@code %00}) are refused here with
+ * {@code FORBIDDEN_TARGET} because no legitimate reference needs them.
+ */
+public sealed interface ImageReference {
+
+  /** An http or https URL with a host. */
+  record Http(URI uri) implements ImageReference {}
+
+  /** A local path, absolute or relative to the first allowed root; already percent-decoded. */
+  record LocalFile(Path path) implements ImageReference {}
+
+  /** A {@code data:} URI; {@code base64} is the payload text after the comma. */
+  record Data(String mediaType, String base64) implements ImageReference {}
+
+  /** A record whose value is the image itself (content-type {@code image/*}). */
+  record Inline(byte[] bytes) implements ImageReference {}
+
+  /** Wraps the bytes of a record that carries the image itself. */
+  static ImageReference inline(byte[] bytes) {
+    return new Inline(bytes);
+  }
+
+  /**
+   * Parses a reference: http/https URL, {@code file:} URI, plain path or base64 {@code data:} URI.
+   *
+   * @throws StageException {@code UNSUPPORTED_SCHEME} for any other scheme or a malformed
+   *     reference, {@code FORBIDDEN_TARGET} for encoded path tricks
+   */
+  static ImageReference parse(String ref) {
+    return ReferenceParser.parse(ref);
+  }
+}

@@ -1,0 +1,97 @@
+package io.loraflow.image;
+
+import io.loraflow.error.Reason;
+import io.loraflow.error.StageException;
+import io.loraflow.image.ImageReference.Data;
+import io.loraflow.image.ImageReference.Http;
+import io.loraflow.image.ImageReference.LocalFile;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/** The syntax behind {@link ImageReference#parse}; stateless, any thread. */
+final class ReferenceParser {
+  private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*):");
+  /** Encoded dot, slash, backslash, percent and NUL: only path tricks need them. */
+  private static final Pattern ENCODED_TRICK = Pattern.compile("(?i)%(2e|2f|5c|25|00)");
+
+  private ReferenceParser() {}
+
+  static ImageReference parse(String ref) {
+    if (ref == null || ref.isBlank()) {
+      throw new StageException(Reason.UNSUPPORTED_SCHEME, "empty image reference");
+    }
+    String text = ref.strip();
+    var scheme = SCHEME.matcher(text);
+    if (!scheme.find()) {
+      return localFile(text, text);
+    }
+    switch (scheme.group(1).toLowerCase(Locale.ROOT)) {
+      case "http":
+      case "https":
+        return http(text);
+      case "file":
+        return fileUri(text);
+      case "data":
+        return data(text);
+      default:
+        throw new StageException(Reason.UNSUPPORTED_SCHEME,
+            "unsupported scheme: " + scheme.group(1));
+    }
+  }
+
+  private static Http http(String text) {
+    URI uri = uri(text);
+    if (uri.getHost() == null || uri.getHost().isEmpty()) {
+      throw new StageException(Reason.UNSUPPORTED_SCHEME, "URL without host: " + text);
+    }
+    return new Http(uri);
+  }
+
+  private static LocalFile fileUri(String text) {
+    URI uri = uri(text);
+    String host = uri.getHost();
+    if (host != null && !host.isEmpty() && !host.equalsIgnoreCase("localhost")) {
+      throw new StageException(Reason.UNSUPPORTED_SCHEME, "remote file URI: " + text);
+    }
+    if (uri.getRawPath() == null || uri.getRawPath().isEmpty()) {
+      throw new StageException(Reason.UNSUPPORTED_SCHEME, "file URI without path: " + text);
+    }
+    return localFile(uri.getRawPath(), uri.getPath());
+  }
+
+  private static LocalFile localFile(String raw, String decoded) {
+    if (ENCODED_TRICK.matcher(raw).find() || decoded.indexOf('\0') >= 0) {
+      throw new StageException(Reason.FORBIDDEN_TARGET, "encoded path trick: " + raw);
+    }
+    try {
+      return new LocalFile(Path.of(decoded));
+    } catch (InvalidPathException e) {
+      throw new StageException(Reason.FORBIDDEN_TARGET, "invalid path: " + raw);
+    }
+  }
+
+  private static Data data(String text) {
+    int comma = text.indexOf(',');
+    if (comma < 0) {
+      throw new StageException(Reason.UNSUPPORTED_SCHEME, "data URI without payload");
+    }
+    String meta = text.substring(5, comma);
+    if (!meta.toLowerCase(Locale.ROOT).endsWith(";base64")) {
+      throw new StageException(Reason.UNSUPPORTED_SCHEME, "data URI is not base64");
+    }
+    String mediaType = meta.substring(0, meta.length() - ";base64".length());
+    return new Data(mediaType, text.substring(comma + 1));
+  }
+
+  private static URI uri(String text) {
+    try {
+      return new URI(text);
+    } catch (URISyntaxException e) {
+      throw new StageException(Reason.UNSUPPORTED_SCHEME, "malformed URI: " + e.getMessage());
+    }
+  }
+}

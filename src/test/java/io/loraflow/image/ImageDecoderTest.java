@@ -1,0 +1,88 @@
+package io.loraflow.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.loraflow.error.Reason;
+import io.loraflow.error.StageException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class ImageDecoderTest {
+  private final ImageDecoder decoder = new ImageDecoder(40_000_000L);
+
+  private static byte[] image(String name) throws IOException {
+    return Files.readAllBytes(Path.of("src/test/resources/images", name));
+  }
+
+  private Reason failure(byte[] bytes) {
+    return assertThrows(StageException.class, () -> decoder.decode(bytes)).reason();
+  }
+
+  @Test
+  void testTruncatedJpegIsDecodeFailed() throws IOException {
+    assertEquals(Reason.DECODE_FAILED, failure(image("truncated.jpg")));
+  }
+
+  @Test
+  void testTextNamedJpgIsUnsupportedFormat() throws IOException {
+    assertEquals(Reason.UNSUPPORTED_FORMAT, failure(image("not_an_image.jpg")));
+  }
+
+  @Test
+  void testPngDeclaring50000SquaredIsTooLargeWithoutAllocating() throws IOException {
+    byte[] bomb = image("bomb_50000x50000.png");
+    long before = usedHeap();
+    assertEquals(Reason.TOO_LARGE, failure(bomb));
+    assertTrue(usedHeap() - before < 256L * 1024 * 1024, "allocated the bomb's pixels");
+  }
+
+  @Test
+  void testCorruptPngIsDecodeFailed() throws IOException {
+    assertEquals(Reason.DECODE_FAILED, failure(image("corrupt.png")));
+  }
+
+  @Test
+  void testHeaderOnlyAndGarbageAreDecodeFailed() throws IOException {
+    byte[] png = image("rgb.png");
+    assertEquals(Reason.DECODE_FAILED, failure(Arrays.copyOf(png, 40)));
+    byte[] jpeg = {(byte) 0xff, (byte) 0xd8, (byte) 0xff, 1, 2, 3, 4, 5, 6, 7};
+    assertEquals(Reason.DECODE_FAILED, failure(jpeg));
+    assertEquals(Reason.UNSUPPORTED_FORMAT, failure(new byte[0]));
+  }
+
+  @Test
+  void testPixelLimitAppliesToRealImages() throws IOException {
+    ImageDecoder small = new ImageDecoder(640 * 427 - 1);
+    StageException e = assertThrows(StageException.class,
+        () -> small.decode(image("flower_640x427.jpg")));
+    assertEquals(Reason.TOO_LARGE, e.reason());
+  }
+
+  @Test
+  void testAlphaAndGreyLayouts() throws IOException {
+    DecodedImage rgba = decoder.decode(image("rgba.png"));
+    assertEquals(4, rgba.channels());
+    DecodedImage grey = decoder.decode(image("grey.jpg"));
+    assertEquals(3, grey.channels());
+    byte[] p = grey.pixels();
+    assertEquals(p[300], p[301]);
+    assertEquals(p[301], p[302]);
+  }
+
+  @Test
+  void testExifOrientationSixIsRotated() throws IOException {
+    DecodedImage img = decoder.decode(image("exif_orientation_6.jpg"));
+    assertEquals(160, img.width());
+    assertEquals(100, img.height());
+  }
+
+  private static long usedHeap() {
+    Runtime rt = Runtime.getRuntime();
+    return rt.totalMemory() - rt.freeMemory();
+  }
+}

@@ -1,0 +1,51 @@
+package io.loraflow.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.loraflow.error.Reason;
+import io.loraflow.error.StageException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class ImageReferenceTest {
+  private static Reason reason(String ref) {
+    return assertThrows(StageException.class, () -> ImageReference.parse(ref)).reason();
+  }
+
+  @Test
+  void testParsesSupportedForms() {
+    assertInstanceOf(ImageReference.Http.class, ImageReference.parse("https://example.com/a.jpg"));
+    assertInstanceOf(ImageReference.Http.class, ImageReference.parse("HTTP://example.com/a.jpg"));
+    assertEquals(Path.of("/data/a b.jpg"),
+        ((ImageReference.LocalFile) ImageReference.parse("file:///data/a%20b.jpg")).path());
+    assertEquals(Path.of("/data/a.jpg"),
+        ((ImageReference.LocalFile) ImageReference.parse("/data/a.jpg")).path());
+    assertEquals(Path.of("img/a.jpg"),
+        ((ImageReference.LocalFile) ImageReference.parse("img/a.jpg")).path());
+    ImageReference.Data data = (ImageReference.Data) ImageReference.parse("data:image/png;base64,AAA=");
+    assertEquals("image/png", data.mediaType());
+    assertEquals("AAA=", data.base64());
+  }
+
+  @Test
+  void testUnsupportedSchemes() {
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("ftp://example.com/a.jpg"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("gopher://example.com/"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("s3://bucket/key.jpg"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("jar:file:/x.jar!/a.png"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("data:image/png,rawtext"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("file://otherhost/a.jpg"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("http:///nohost"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason(""));
+  }
+
+  @Test
+  void testEncodedTricksAreForbidden() {
+    assertEquals(Reason.FORBIDDEN_TARGET, reason("file:///data/%2e%2e/etc/passwd"));
+    assertEquals(Reason.FORBIDDEN_TARGET, reason("file:///data/..%2fetc/passwd"));
+    assertEquals(Reason.FORBIDDEN_TARGET, reason("/data/%2E%2E/etc/passwd"));
+    assertEquals(Reason.FORBIDDEN_TARGET, reason("file:///data/a%00.png"));
+  }
+}
