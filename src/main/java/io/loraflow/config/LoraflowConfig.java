@@ -47,6 +47,8 @@ public final class LoraflowConfig {
   public static final String RESULT_TOP_K = "result.top.k";
   public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
   public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
+  public static final String ORDERING = "ordering";
+  public static final String EVENT_MAX_AGE_MS = "event.max.age.ms";
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_HOST = "http.host";
 
@@ -106,6 +108,12 @@ public final class LoraflowConfig {
         "Labels per result when the request sets no topK.");
     define(COMMIT_INTERVAL_MS, Type.LONG, 1_000L, between(10, 600_000),
         "How often completed offsets are committed.");
+    define(ORDERING, Type.STRING, "partition", in("partition", "none"),
+        "partition: outcomes of one input partition are published in input order (a slow event "
+            + "holds back later ones); none: published as they finish.");
+    define(EVENT_MAX_AGE_MS, Type.LONG, 0L, between(0, Long.MAX_VALUE),
+        "Events older than this (from the record timestamp) become EXPIRED dead letters without "
+            + "inference; 0 = no limit. A request's own deadline field also applies.");
     define(HTTP_PORT, Type.INT, 8080, between(-1, 65535),
         "Port of /health/live, /health/ready, /metrics, POST /v1/classify and the dashboard; "
             + "0 picks a free port, -1 disables HTTP.");

@@ -15,6 +15,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Map;
 
 /**
@@ -41,7 +44,7 @@ public final class RequestParser {
             + " but an empty value");
       }
       return new ImageRequest(headers.getOrDefault("id", defaultId), null, value, null,
-          headers.get("task"), null);
+          headers.get("task"), null, null);
     }
     if (value == null || value.length() == 0) {
       throw new StageException(Reason.INVALID_EVENT, "empty record value: expected a JSON image request");
@@ -57,8 +60,17 @@ public final class RequestParser {
       throw new StageException(Reason.INVALID_EVENT, "request does not match image-request.schema.json: "
           + describe(result));
     }
+    Instant deadline = null;
+    if (json.getString("deadline") != null) {
+      try {
+        deadline = OffsetDateTime.parse(json.getString("deadline")).toInstant();
+      } catch (DateTimeParseException e) {
+        throw new StageException(Reason.INVALID_EVENT, "at /deadline: not an ISO-8601 date-time with "
+            + "offset: " + json.getString("deadline"));
+      }
+    }
     return new ImageRequest(json.getString("id", defaultId), json.getString("image"), null,
-        json.getInteger("topK"), json.getString("task"), json.getJsonObject("attributes"));
+        json.getInteger("topK"), json.getString("task"), json.getJsonObject("attributes"), deadline);
   }
 
   /** The most specific error (the deepest keyword), e.g. "at /topK: 0 is less than 1". */

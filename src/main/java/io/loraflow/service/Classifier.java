@@ -82,6 +82,9 @@ public final class Classifier {
       return Future.failedFuture(new StageException(Reason.UNKNOWN_TASK, "unknown task '"
           + request.task() + "'; this model package serves " + model.tasks()));
     }
+    if (request.expired()) {
+      return Future.failedFuture(expired(request));
+    }
     long start = System.nanoTime();
     long[] marks = new long[2];
     String[] thumbnail = new String[1];
@@ -105,6 +108,9 @@ public final class Classifier {
         .compose(image -> {
           marks[1] = System.nanoTime();
           metrics.stage(Stage.DECODE, marks[1] - marks[0]);
+          if (request.expired()) {
+            return Future.failedFuture(expired(request));
+          }
           return batcher.submit((batch, offset) -> preprocessor.writeTo(image, batch, offset));
         })
         .map(row -> {
@@ -137,6 +143,10 @@ public final class Classifier {
         })
         .recover(e -> Future.failedFuture(e instanceof StageException ? e
             : new StageException(Reason.INFERENCE_FAILED, "unexpected error: " + e, false, e)));
+  }
+
+  private static StageException expired(ImageRequest request) {
+    return new StageException(Reason.EXPIRED, "deadline " + request.deadline() + " passed before inference");
   }
 
   private Future<Buffer> fetchWithRetries(String reference, int[] attempts) {

@@ -16,6 +16,7 @@ import io.loraflow.ingest.InFlightGate;
 import io.loraflow.ingest.RecordIngest;
 import io.loraflow.ingest.RequestParser;
 import io.loraflow.metrics.ServiceMetrics;
+import io.loraflow.publish.PartitionSequencer;
 import io.loraflow.publish.ResultPublisher;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -116,7 +117,9 @@ public final class ClassifierService extends VerticleBase {
         config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS),
         metrics);
     EventProcessor processor = new EventProcessor(new RequestParser(), classifier, publisher,
-        config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC), metrics);
+        config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC), metrics,
+        config.getString(ORDERING).equals("partition") ? new PartitionSequencer() : null,
+        config.getLong(EVENT_MAX_AGE_MS));
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
     KafkaConsumer<Buffer, Buffer> consumer = KafkaConsumer.create(vertx, KafkaClients.consumer(config));
     ingest = new RecordIngest(vertx, consumer, config.getString(INPUT_TOPIC), gate,
