@@ -5,7 +5,6 @@ import io.loraflow.error.StageException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
@@ -43,6 +42,7 @@ public final class MicroBatcher {
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
   private int outstanding;
   private long timerId = -1;
+  private volatile Thread eventLoop;
 
   public MicroBatcher(Context context, int maxBatchSize, long maxQueueDelayMs, int slots,
       int sampleFloats, Supplier<FloatBuffer> allocator, WorkerExecutor workers, BatchRunner runner) {
@@ -54,6 +54,7 @@ public final class MicroBatcher {
     this.workers = workers;
     this.runner = runner;
     this.buffers = new BufferPool(allocator);
+    context.runOnContext(v -> eventLoop = Thread.currentThread());
   }
 
   /** Queues one event; the future completes with its output row, on the event loop. */
@@ -179,9 +180,11 @@ public final class MicroBatcher {
     }
   }
 
+  /** Handlers run on duplicates of the context, so the check is on the event-loop thread. */
   private void checkThread() {
-    if (Vertx.currentContext() != context) {
-      throw new IllegalStateException("MicroBatcher used off its context");
+    Thread owner = eventLoop;
+    if (owner != null && owner != Thread.currentThread()) {
+      throw new IllegalStateException("MicroBatcher used off its event loop: " + Thread.currentThread());
     }
   }
 }

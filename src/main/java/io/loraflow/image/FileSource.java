@@ -66,7 +66,7 @@ final class FileSource {
     try {
       real = abs.toRealPath();
     } catch (NoSuchFileException e) {
-      throw new StageException(Reason.FETCH_FAILED, "no such file: " + path);
+      throw new StageException(Reason.FILE_NOT_FOUND, "no such file: " + path);
     }
     if (realRoots.stream().noneMatch(real::startsWith)) {
       throw forbidden("resolves outside the allowed roots", path);

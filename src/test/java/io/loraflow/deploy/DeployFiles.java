@@ -2,8 +2,6 @@ package io.loraflow.deploy;
 
 import io.loraflow.config.ConfigException;
 import io.loraflow.config.LoraflowConfig;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
@@ -35,6 +33,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  */
 final class DeployFiles {
   static final String ENV_PREFIX = "LORAFLOW_";
+  private static final long MAX_FILE_BYTES = 1 << 20;
   private static final Pattern ENV_TOKEN = Pattern.compile("\\bLORAFLOW_[A-Z0-9_]*[A-Z0-9]\\b");
 
   /** One setting found in a file; {@code value} is null when not a literal (valueFrom, ${...}). */
@@ -81,7 +80,19 @@ final class DeployFiles {
   private void scanAll() {
     List<Path> files;
     try (Stream<Path> s = Files.walk(deployDir)) {
-      files = s.filter(Files::isRegularFile).sorted().toList();
+      // Skip hidden folders (e.g. deploy/local/.kafka: a broker's jars and data) and big files.
+      files = s.filter(Files::isRegularFile)
+          .filter(f -> {
+            Path dir = deployDir.relativize(f).getParent();
+            for (int i = 0; dir != null && i < dir.getNameCount(); i++) {
+              if (dir.getName(i).toString().startsWith(".")) {
+                return false;
+              }
+            }
+            return true;
+          })
+          .filter(f -> size(f) <= MAX_FILE_BYTES)
+          .sorted().toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -115,6 +126,14 @@ final class DeployFiles {
       scanEnvTokens(guide, text);
     }
     settings.forEach(this::check);
+  }
+
+  private static long size(Path f) {
+    try {
+      return Files.size(f);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static String read(Path f) {
@@ -161,7 +180,7 @@ final class DeployFiles {
       if (v != null && (v.contains("${") || v.contains("$("))) {
         v = null; // interpolated: only the name can be checked
       }
-      settings.add(new Setting(f, where + " env " + name, envToKey(name), v));
+      settings.add(new Setting(f, where + " " + name, envToKey(name), v));
     }
   }
 
@@ -199,7 +218,7 @@ final class DeployFiles {
   Map<String, String> configFile(Path f, String origin, String name, String text) {
     Map<String, String> out = new LinkedHashMap<>();
     if (name.endsWith(".json")) {
-      flatten("", new JsonObject(text), out);
+      flatten("", map(yaml().load(text)), out); // JSON is YAML
     } else {
       Properties p = new Properties();
       try {
@@ -213,19 +232,24 @@ final class DeployFiles {
     return out;
   }
 
-  private static void flatten(String prefix, JsonObject json, Map<String, String> out) {
-    json.forEach(e -> {
-      String key = prefix + e.getKey();
-      if (e.getValue() instanceof JsonObject nested) {
-        flatten(key + ".", nested, out);
-      } else if (e.getValue() instanceof JsonArray arr) {
+  /** As ConfigLoader: nested objects become dotted keys, arrays comma-separated lists. */
+  private static void flatten(String prefix, Map<String, Object> json, Map<String, String> out) {
+    json.forEach((k, v) -> {
+      String key = prefix + k;
+      if (v instanceof Map<?, ?> nested) {
+        flatten(key + ".", map(nested), out);
+      } else if (v instanceof List<?> arr) {
         List<String> items = new ArrayList<>();
         arr.forEach(x -> items.add(String.valueOf(x)));
         out.put(key, String.join(",", items));
       } else {
-        out.put(key, String.valueOf(e.getValue()));
+        out.put(key, String.valueOf(v));
       }
     });
+  }
+
+  static Yaml yaml() {
+    return new Yaml(new SafeConstructor(new LoaderOptions()));
   }
 
   // ---- Dockerfiles
@@ -305,7 +329,7 @@ final class DeployFiles {
   static List<String> commandWords(String args) {
     String a = args.strip();
     if (a.startsWith("[")) {
-      return new JsonArray(a).stream().map(String::valueOf).toList();
+      return list(yaml().load(a)).stream().map(String::valueOf).toList(); // a JSON array
     }
     return shellWords(a);
   }
@@ -335,8 +359,7 @@ final class DeployFiles {
 
   @SuppressWarnings("unchecked")
   private void scanYaml(Path f, String text) {
-    Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
-    for (Object o : yaml.loadAll(text)) {
+    for (Object o : yaml().loadAll(text)) {
       if (!(o instanceof Map<?, ?> m)) {
         continue;
       }
@@ -355,7 +378,7 @@ final class DeployFiles {
   }
 
   private void scanComposeService(Path f, String name, Map<String, Object> svc) {
-    composeEnv(svc).forEach((k, v) -> env(f, "service " + name, k, v));
+    composeEnv(svc).forEach((k, v) -> env(f, "service " + name + " env", k, v));
     if (isLoraflowComposeService(svc) && svc.get("command") != null) {
       // The image's ENTRYPOINT ends with `serve`; command words follow it.
       List<String> words = commandOf(svc.get("command"));
@@ -441,7 +464,8 @@ final class DeployFiles {
       String where = kind + " " + name + " container " + c.get("name");
       for (Object e : list(c.get("env"))) {
         Map<String, Object> ev = map(e);
-        env(f, where, String.valueOf(ev.get("name")), ev.containsKey("value") ? ev.get("value") : null);
+        env(f, where + " env", String.valueOf(ev.get("name")),
+            ev.containsKey("value") ? ev.get("value") : null);
       }
       if (isLoraflowContainer(c)) {
         List<String> rest = serveArgs(c);

@@ -228,6 +228,10 @@ class DeployFilesTest {
     Object gpus = at(c, "resources", "limits", "nvidia.com/gpu");
     assertNotNull(gpus, "GPU deployment: no nvidia.com/gpu limit");
     assertTrue(Integer.parseInt(String.valueOf(gpus)) >= 1, "nvidia.com/gpu " + gpus);
+    Object requested = at(c, "resources", "requests", "nvidia.com/gpu");
+    if (requested != null) {
+      assertEquals(String.valueOf(gpus), String.valueOf(requested), "GPU requests must equal limits");
+    }
     Map<String, String> config = effectiveConfig(base, deploy, list(c.get("env")));
     String device = setting(config, LoraflowConfig.INFERENCE_DEVICE);
     assertTrue(device.equals("cuda") || device.equals("auto"), "GPU deployment runs inference.device=" + device);

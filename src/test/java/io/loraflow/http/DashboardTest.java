@@ -1,0 +1,103 @@
+package io.loraflow.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.loraflow.config.LoraflowConfig;
+import io.loraflow.service.ClassifierService;
+import io.loraflow.testkit.OnnxModels;
+import io.loraflow.testkit.TestBroker;
+import io.loraflow.testkit.TestImages;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Drives the live dashboard in headless Chromium: classified images appear with their labels. */
+class DashboardTest {
+  static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void classifiedImagesAppearWithLabels() throws Exception {
+    assumeTrue(Files.isExecutable(CHROMIUM), "Debian chromium is not installed (.ci/run installs it)");
+    Vertx vertx = Vertx.vertx();
+    try {
+      List<Path> images = TestImages.write(tmp.resolve("images"), 4);
+      Path model = OnnxModels.writePackage(tmp.resolve("model"), "dash", 32, 0);
+      String in = TestBroker.createTopic(TestBroker.uniqueName("in"), 1);
+      ClassifierService service = new ClassifierService(LoraflowConfig.of(Map.of(
+          LoraflowConfig.BOOTSTRAP_SERVERS, TestBroker.bootstrapServers(),
+          LoraflowConfig.INPUT_TOPIC, in,
+          LoraflowConfig.OUTPUT_TOPIC, TestBroker.createTopic(TestBroker.uniqueName("out"), 1),
+          LoraflowConfig.DLQ_TOPIC, TestBroker.createTopic(TestBroker.uniqueName("dlq"), 1),
+          LoraflowConfig.GROUP_ID, TestBroker.uniqueName("g"),
+          LoraflowConfig.MODEL, model.toString(),
+          LoraflowConfig.FETCH_ALLOWED_ROOTS, tmp.toString(),
+          LoraflowConfig.HTTP_PORT, "0")));
+      vertx.deployVerticle(service).await();
+      Properties p = new Properties();
+      p.put("bootstrap.servers", TestBroker.bootstrapServers());
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+        for (int i = 0; i < 4; i++) {
+          producer.send(new ProducerRecord<>(in, "d" + i, new JsonObject().put("id", "dash-" + i)
+              .put("image", images.get(i).toString()).encode()));
+          producer.flush();
+          Thread.sleep(300); // thumbnails are sampled at most every 250 ms
+        }
+      }
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (service.metrics().results() < 4 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(100);
+      }
+      assertEquals(4, service.metrics().results());
+
+      String url = "http://127.0.0.1:" + service.httpPort() + "/";
+      String dom = chromium(List.of("--dump-dom", url));
+      Matcher cards = Pattern.compile("<div class=\"card result\">.*?<div class=\"label\">(class_\\d+)</div>")
+          .matcher(dom);
+      List<String> labels = new ArrayList<>();
+      while (cards.find()) {
+        labels.add(cards.group(1));
+      }
+      assertTrue(labels.size() >= 2, "recent images with labels on the page: " + labels + "\n" + dom);
+      assertTrue(dom.contains("dash-"), "image ids shown");
+      assertTrue(dom.contains("data:image/png;base64,"), "thumbnails shown");
+
+      Path shot = Path.of("target", "dashboard.png").toAbsolutePath();
+      Files.deleteIfExists(shot);
+      chromium(List.of("--screenshot=" + shot, "--window-size=1280,900", url));
+      assertTrue(Files.size(shot) > 10_000, "screenshot saved at " + shot);
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  private String chromium(List<String> args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox",
+        "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--user-data-dir=" + tmp.resolve("chrome"),
+        "--virtual-time-budget=5000"));
+    cmd.addAll(args);
+    Process proc = new ProcessBuilder(cmd).redirectError(tmp.resolve("chrome.log").toFile()).start();
+    byte[] out = proc.getInputStream().readAllBytes();
+    assertTrue(proc.waitFor(60, TimeUnit.SECONDS), "chromium finished");
+    return new String(out, StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,187 @@
+package io.loraflow.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.loraflow.config.LoraflowConfig;
+import io.loraflow.service.ClassifierService;
+import io.loraflow.testkit.OnnxModels;
+import io.loraflow.testkit.OutputCollector;
+import io.loraflow.testkit.OutputCollector.Out;
+import io.loraflow.testkit.Schemas;
+import io.loraflow.testkit.TestBroker;
+import io.loraflow.testkit.TestImages;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTTP surface of a running service: classify, health, metrics. */
+class HttpApiTest {
+  @TempDir
+  static Path tmp;
+  static Vertx vertx;
+  static WebClient client;
+  static ClassifierService service;
+  static List<Path> images;
+  static String in;
+  static String out;
+  static String dlq;
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    client = WebClient.create(vertx);
+    images = TestImages.write(tmp.resolve("images"), 6);
+    Path model = OnnxModels.writePackage(tmp.resolve("model"), "http-test", 64, 0);
+    in = TestBroker.createTopic(TestBroker.uniqueName("in"), 2);
+    out = TestBroker.createTopic(TestBroker.uniqueName("out"), 1);
+    dlq = TestBroker.createTopic(TestBroker.uniqueName("dlq"), 1);
+    Map<String, String> s = new HashMap<>();
+    s.put(LoraflowConfig.BOOTSTRAP_SERVERS, TestBroker.bootstrapServers());
+    s.put(LoraflowConfig.INPUT_TOPIC, in);
+    s.put(LoraflowConfig.OUTPUT_TOPIC, out);
+    s.put(LoraflowConfig.DLQ_TOPIC, dlq);
+    s.put(LoraflowConfig.GROUP_ID, TestBroker.uniqueName("g"));
+    s.put(LoraflowConfig.MODEL, model.toString());
+    s.put(LoraflowConfig.FETCH_ALLOWED_ROOTS, tmp.toString());
+    s.put(LoraflowConfig.HTTP_PORT, "0");
+    service = new ClassifierService(LoraflowConfig.of(s));
+    vertx.deployVerticle(service).await();
+  }
+
+  @AfterAll
+  static void stop() {
+    vertx.close().await();
+  }
+
+  private HttpResponse<Buffer> get(String path) {
+    return client.get(service.httpPort(), "127.0.0.1", path).send().await();
+  }
+
+  @Test
+  void classifyAnswersLikeTheKafkaPath() throws Exception {
+    Path image = images.get(0);
+    JsonObject viaJson = client.post(service.httpPort(), "127.0.0.1", "/v1/classify")
+        .sendJsonObject(new JsonObject().put("id", "h1").put("image", image.toString()).put("topK", 3))
+        .await().bodyAsJsonObject();
+    HttpResponse<Buffer> raw = client.post(service.httpPort(), "127.0.0.1", "/v1/classify")
+        .putHeader("content-type", "image/png").sendBuffer(Buffer.buffer(Files.readAllBytes(image))).await();
+    assertEquals(200, raw.statusCode(), raw.bodyAsString());
+
+    try (KafkaProducer<String, String> p = producer()) {
+      p.send(new ProducerRecord<>(in, "k1", new JsonObject().put("id", "k1").put("image", image.toString())
+          .put("topK", 3).encode())).get();
+    }
+    List<Out> outs = OutputCollector.collect(List.of(out), o -> o.stream().anyMatch(x -> "k1".equals(x.key())),
+        Duration.ofSeconds(60));
+    JsonObject viaKafka = outs.stream().filter(o -> "k1".equals(o.key())).findFirst().orElseThrow().value();
+
+    assertEquals(viaKafka.getJsonArray("labels"), viaJson.getJsonArray("labels"));
+    assertEquals(viaKafka.getJsonArray("scores"), viaJson.getJsonArray("scores"));
+    assertEquals(viaKafka.getJsonArray("labels").getString(0), raw.bodyAsJsonObject().getJsonArray("labels").getString(0));
+    JsonObject noSource = viaJson.copy();
+    noSource.put("source", new JsonObject().put("topic", "http").put("partition", 0).put("offset", 0));
+    assertNull(Schemas.errors(Schemas.validator("classification-result.schema.json"), noSource));
+  }
+
+  @Test
+  void errorsMapToClientStatusesWithTheReason() {
+    HttpResponse<Buffer> forbidden = client.post(service.httpPort(), "127.0.0.1", "/v1/classify")
+        .sendJsonObject(new JsonObject().put("image", "/etc/passwd")).await();
+    assertEquals(403, forbidden.statusCode());
+    assertEquals("FORBIDDEN_TARGET", forbidden.bodyAsJsonObject().getString("reason"));
+    HttpResponse<Buffer> invalid = client.post(service.httpPort(), "127.0.0.1", "/v1/classify")
+        .sendBuffer(Buffer.buffer("{not json")).await();
+    assertEquals(400, invalid.statusCode());
+    assertEquals("INVALID_EVENT", invalid.bodyAsJsonObject().getString("reason"));
+    HttpResponse<Buffer> scheme = client.post(service.httpPort(), "127.0.0.1", "/v1/classify")
+        .sendJsonObject(new JsonObject().put("image", "ftp://example.com/a.png")).await();
+    assertEquals(400, scheme.statusCode());
+    assertEquals("UNSUPPORTED_SCHEME", scheme.bodyAsJsonObject().getString("reason"));
+  }
+
+  @Test
+  void healthProbes() {
+    assertEquals(200, get("/health/live").statusCode());
+    HttpResponse<Buffer> ready = get("/health/ready");
+    assertEquals(200, ready.statusCode(), ready.bodyAsString());
+    assertTrue(ready.bodyAsJsonObject().getBoolean("groupJoined"));
+  }
+
+  @Test
+  void metricsCountWhatWasSent() throws Exception {
+    String metricsIn = in;
+    int good = 7;
+    try (KafkaProducer<String, String> p = producer()) {
+      for (int i = 0; i < good; i++) {
+        p.send(new ProducerRecord<>(metricsIn, "m" + i, new JsonObject().put("id", "m" + i)
+            .put("image", images.get(i % images.size()).toString()).encode()));
+      }
+      p.send(new ProducerRecord<>(metricsIn, "bad-json", "{oops"));
+      p.send(new ProducerRecord<>(metricsIn, "bad-scheme", new JsonObject().put("image", "gopher://x/y").encode()));
+      p.send(new ProducerRecord<>(metricsIn, "missing", new JsonObject()
+          .put("image", tmp.resolve("nope.png").toString()).encode()));
+      p.flush();
+    }
+    long deadline = System.currentTimeMillis() + 60_000;
+    String text = "";
+    while (System.currentTimeMillis() < deadline) {
+      text = get("/metrics").bodyAsString();
+      if (value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"FILE_NOT_FOUND\"\\}") >= 1
+          && value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"INVALID_EVENT\"\\}") >= 1
+          && value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"UNSUPPORTED_SCHEME\"\\}") >= 1
+          && value(text, "loraflow_events_total\\{outcome=\"result\",reason=\"none\"\\}") >= good) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    // Other tests of this class may add results (the Kafka path one adds one), never dead letters.
+    double results = value(text, "loraflow_events_total\\{outcome=\"result\",reason=\"none\"\\}");
+    assertTrue(results >= good && results <= good + 1, "results " + results);
+    assertEquals(1, value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"INVALID_EVENT\"\\}"));
+    assertEquals(1, value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"UNSUPPORTED_SCHEME\"\\}"));
+    assertEquals(1, value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"FILE_NOT_FOUND\"\\}"));
+    assertTrue(value(text, "loraflow_batch_size_count") >= 1);
+    assertTrue(value(text, "loraflow_inference_runs_total") >= 1);
+    assertTrue(value(text, "loraflow_batch_size_sum") >= results, "every result went through a batch");
+    for (String stage : List.of("fetch", "decode", "queue", "inference", "publish")) {
+      assertTrue(value(text, "loraflow_stage_duration_seconds_count\\{stage=\"" + stage + "\"\\}") >= good, stage);
+    }
+    assertEquals(0, value(text, "loraflow_events_in_flight"));
+    assertEquals(1, value(text, "loraflow_inference_device\\{device=\"CPU\"\\}"));
+    assertTrue(text.contains("kafka_consumer_fetch_manager_records_lag"), "consumer lag per partition");
+    assertTrue(value(text, "jvm_memory_used_bytes\\{area=\"heap\",id=\"[^\"]+\"\\}") > 0);
+    assertTrue(value(text, "process_resident_memory_bytes") > 0);
+  }
+
+  /** The value of the first sample line matching {@code name} (a regex), or NaN. */
+  static double value(String text, String name) {
+    Matcher m = Pattern.compile("(?m)^" + name + " ([0-9.eE+-]+|NaN)$").matcher(text);
+    return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+  }
+
+  private static KafkaProducer<String, String> producer() {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", TestBroker.bootstrapServers());
+    return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+  }
+}

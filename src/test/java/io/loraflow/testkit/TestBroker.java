@@ -1,0 +1,68 @@
+package io.loraflow.testkit;
+
+import io.loraflow.broker.EmbeddedKafka;
+import io.loraflow.broker.Topics;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * The one real Kafka broker of a test JVM, started on first use (~3 s) and stopped by a JVM
+ * shutdown hook. Shared because several brokers in one JVM collide on JMX names and each costs a
+ * start; tests stay independent by using their own topics ({@link #uniqueName}) and groups.
+ *
+ * <p>Tests that {@link EmbeddedKafka#stop() stop} or {@link EmbeddedKafka#restart() restart}
+ * {@link #get() the broker} must restart it before they end.
+ */
+public final class TestBroker {
+  private static final AtomicInteger COUNTER = new AtomicInteger();
+  private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+
+  private TestBroker() {}
+
+  /** Initialization-on-demand holder: thread-safe lazy start. */
+  private static final class Holder {
+    static final EmbeddedKafka BROKER = EmbeddedKafka.start();
+    static final Admin ADMIN = Admin.create(Map.of(
+        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers()));
+
+    static {
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        ADMIN.close();
+        BROKER.close();
+      }, "test-broker-shutdown"));
+    }
+  }
+
+  /** The shared broker, started if needed. */
+  public static EmbeddedKafka get() {
+    return Holder.BROKER;
+  }
+
+  public static String bootstrapServers() {
+    return get().bootstrapServers();
+  }
+
+  /** A shared admin client for the broker; do not close it. */
+  public static Admin admin() {
+    return Holder.ADMIN;
+  }
+
+  /**
+   * Creates a topic (replication 1) and waits until producing to it is safe (KAFKA-15591); an
+   * existing topic is left as is. Returns {@code name}.
+   */
+  public static String createTopic(String name, int partitions) {
+    Topics.createAndAwait(admin(), List.of(new NewTopic(name, partitions, (short) 1)));
+    return name;
+  }
+
+  /** A name no other test in this or an earlier run on the same broker uses: prefix-run-n. */
+  public static String uniqueName(String prefix) {
+    return prefix + "-" + RUN + "-" + COUNTER.incrementAndGet();
+  }
+}
