@@ -1,7 +1,6 @@
 package io.loraflow;
 
 import io.loraflow.config.ConfigException;
-import io.loraflow.config.ConfigKey;
 import io.loraflow.config.ConfigLoader;
 import io.loraflow.config.LoraflowConfig;
 import io.loraflow.demo.Demo;
@@ -32,7 +31,8 @@ public final class Main {
       switch (command) {
         case "serve" -> serve(rest);
         case "demo" -> System.exit(Demo.run(rest));
-        case "config" -> printReference();
+        case "config" -> System.out.print(rest.contains("--markdown") ? LoraflowConfig.markdownTable()
+            : LoraflowConfig.textReference());
         default -> usage(command.equals("help") || command.equals("--help") ? 0 : 2);
       }
     } catch (ConfigException e) {
@@ -56,7 +56,13 @@ public final class Main {
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     CountDownLatch stopped = new CountDownLatch(1);
-    vertx.deployVerticle(new ClassifierService(config, registry)).onComplete(ar -> {
+    ClassifierService service = new ClassifierService(config, registry);
+    service.failed().onComplete(v -> {
+      System.err.println("loraflow: stopped on a fatal fault (see the log); exiting with status 1");
+      // Not on the event loop: the shutdown hook needs it to close Vert.x.
+      new Thread(() -> System.exit(1), "loraflow-exit").start();
+    });
+    vertx.deployVerticle(service).onComplete(ar -> {
       if (ar.failed()) {
         System.err.println("loraflow: start failed: " + ar.cause().getMessage());
         vertx.close().onComplete(v -> System.exit(1));
@@ -72,15 +78,6 @@ public final class Main {
     stopped.await();
   }
 
-  private static void printReference() {
-    System.out.println("Settings (file < LORAFLOW_* env < --flags):\n");
-    for (ConfigKey k : LoraflowConfig.keys().values()) {
-      System.out.printf("  %-26s %-8s default %-24s %s%n", k.name(), k.type().name().toLowerCase(),
-          String.valueOf(k.defaultValue()), k.doc());
-    }
-    System.out.println("\n  kafka.consumer.*, kafka.producer.*, kafka.admin.*: Kafka client properties, verbatim.");
-  }
-
   private static void usage(int exit) {
     System.out.println("""
         usage: java -jar loraflow.jar <command> [--key value ...]
@@ -89,7 +86,8 @@ public final class Main {
                   --print-config prints the effective settings and exits)
           demo    start an embedded Kafka broker and the service with the bundled model,
                   classify the bundled sample images and print a summary
-          config  print every setting with its default and description
+          config  print every setting with its default and description (--markdown: as
+                  the README's table)
         """);
     System.exit(exit);
   }

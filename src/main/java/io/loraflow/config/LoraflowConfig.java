@@ -48,6 +48,8 @@ public final class LoraflowConfig {
   public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
   public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
   public static final String ORDERING = "ordering";
+  public static final String PROCESSING_GUARANTEE = "processing.guarantee";
+  public static final String TRANSACTIONAL_ID = "transactional.id";
   public static final String EVENT_MAX_AGE_MS = "event.max.age.ms";
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_HOST = "http.host";
@@ -108,6 +110,14 @@ public final class LoraflowConfig {
         "Labels per result when the request sets no topK.");
     define(COMMIT_INTERVAL_MS, Type.LONG, 1_000L, between(10, 600_000),
         "How often completed offsets are committed.");
+    define(PROCESSING_GUARANTEE, Type.STRING, "at_least_once", in("at_least_once", "exactly_once"),
+        "at_least_once: offsets are committed after outcomes are acknowledged (duplicates possible "
+            + "after a crash); exactly_once: outcomes and offsets are committed in one Kafka "
+            + "transaction per commit.interval.ms, for read_committed consumers.");
+    define(TRANSACTIONAL_ID, Type.STRING, "", any(),
+        "exactly_once only: this instance's transactional.id, stable across restarts (e.g. the pod "
+            + "name) so a restart fences its previous incarnation; empty = group.id plus a random "
+            + "suffix.");
     define(ORDERING, Type.STRING, "partition", in("partition", "none"),
         "partition: outcomes of one input partition are published in input order (a slow event "
             + "holds back later ones); none: published as they finish.");
@@ -200,6 +210,28 @@ public final class LoraflowConfig {
   private static String render(Object v) {
     return v instanceof List<?> l ? String.join(",", l.stream().map(Object::toString).toList())
         : String.valueOf(v);
+  }
+
+  /** The settings reference as plain text ({@code loraflow config}). */
+  public static String textReference() {
+    StringBuilder out = new StringBuilder("Settings (file < LORAFLOW_* env < --flags):\n\n");
+    for (ConfigKey k : KEYS.values()) {
+      out.append(String.format("  %-26s %-8s default %-24s %s%n", k.name(), k.type().name().toLowerCase(),
+          render(k.defaultValue()), k.doc()));
+    }
+    return out.append("\n  kafka.consumer.*, kafka.producer.*, kafka.admin.*: Kafka client properties, verbatim.\n")
+        .toString();
+  }
+
+  /** The settings reference as the README's markdown table; a test keeps the README equal to it. */
+  public static String markdownTable() {
+    StringBuilder out = new StringBuilder("| Setting | Type | Default | Description |\n|---|---|---|---|\n");
+    for (ConfigKey k : KEYS.values()) {
+      String dflt = render(k.defaultValue());
+      out.append("| `").append(k.name()).append("` | ").append(k.type().name().toLowerCase()).append(" | ")
+          .append(dflt.isEmpty() ? "" : "`" + dflt + "`").append(" | ").append(k.doc()).append(" |\n");
+    }
+    return out.toString();
   }
 
   static boolean isSecret(String key) {

@@ -55,22 +55,45 @@ final class ExifOrientation {
     int o = 0;
     for (int y = 0; y < outH; y++) {
       for (int x = 0; x < outW; x++) {
-        int sx;
-        int sy;
-        switch (orientation) {
-          case 2: sx = w - 1 - x; sy = y; break;
-          case 3: sx = w - 1 - x; sy = h - 1 - y; break;
-          case 4: sx = x; sy = h - 1 - y; break;
-          case 5: sx = y; sy = x; break;
-          case 6: sx = y; sy = h - 1 - x; break;
-          case 7: sx = w - 1 - y; sy = h - 1 - x; break;
-          default: sx = w - 1 - y; sy = x; break;
-        }
+        int sx = sourceX(orientation, x, y, w);
+        int sy = sourceY(orientation, x, y, h);
         System.arraycopy(src, (sy * w + sx) * c, dst, o, c);
         o += c;
       }
     }
     return new DecodedImage(outW, outH, c, dst);
+  }
+
+  /** Source column of output pixel (x, y); {@code w} is the source width. */
+  private static int sourceX(int orientation, int x, int y, int w) {
+    switch (orientation) {
+      case 2:
+      case 3:
+        return w - 1 - x;
+      case 4:
+        return x;
+      case 5:
+      case 6:
+        return y;
+      default:
+        return w - 1 - y;
+    }
+  }
+
+  /** Source row of output pixel (x, y); {@code h} is the source height. */
+  private static int sourceY(int orientation, int x, int y, int h) {
+    switch (orientation) {
+      case 2:
+        return y;
+      case 3:
+      case 4:
+        return h - 1 - y;
+      case 5:
+      case 8:
+        return x;
+      default:
+        return h - 1 - x;
+    }
   }
 
   private static int u16(byte[] b, int at, boolean little) {

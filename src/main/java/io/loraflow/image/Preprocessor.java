@@ -66,17 +66,18 @@ public final class Preprocessor {
     byte[] window = Resampler.resize(rgb, w, h, outW, outH, spec.interpolation(), y0, y1, x0, x1);
     int plane = ch * cw;
     int windowW = x1 - x0;
-    for (int c = 0; c < 3; c++) {
-      float[] table = lut[c];
-      int srcC = spec.bgr() ? 2 - c : c;
-      int base = offsetFloats + c * plane;
-      for (int y = 0; y < ch; y++) {
-        int sy = y + top;
+    for (int y = 0; y < ch; y++) {
+      int sy = y + top;
+      boolean rowInside = sy >= y0 && sy < y1;
+      for (int c = 0; c < 3; c++) {
+        float[] table = lut[c];
+        int srcC = spec.bgr() ? 2 - c : c;
+        int out = offsetFloats + c * plane + y * cw;
+        int in = ((sy - y0) * windowW - x0) * 3 + srcC;
         for (int x = 0; x < cw; x++) {
           int sx = x + left;
-          boolean inside = sy >= y0 && sy < y1 && sx >= x0 && sx < x1;
-          int v = inside ? window[((sy - y0) * windowW + sx - x0) * 3 + srcC] & 0xff : 0;
-          dst.put(base + y * cw + x, table[v]);
+          boolean inside = rowInside && sx >= x0 && sx < x1;
+          dst.put(out + x, table[inside ? window[in + sx * 3] & 0xff : 0]);
         }
       }
     }

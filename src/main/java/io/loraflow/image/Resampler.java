@@ -1,6 +1,7 @@
 package io.loraflow.image;
 
 import io.loraflow.image.PreprocessSpec.Interpolation;
+import java.util.Arrays;
 
 /**
  * PIL's {@code Image.resize} for 8-bit RGB (Pillow {@code Resample.c}): a separable convolution
@@ -43,16 +44,19 @@ final class Resampler {
     }
     byte[] dst = new byte[(y1 - y0) * tw * 3];
     int rowBytes = tw * 3;
+    int[] acc = new int[rowBytes];
     for (int y = 0; y < y1 - y0; y++) {
-      int[] k = rows.kernel;
+      Arrays.fill(acc, HALF);
       int kOff = y * rows.size;
-      int first = rows.start[y] - firstRow;
-      for (int i = 0, o = y * rowBytes; i < rowBytes; i++, o++) {
-        int ss = HALF;
-        for (int j = 0, p = first * rowBytes + i; j < rows.count[y]; j++, p += rowBytes) {
-          ss += (tmp[p] & 0xff) * k[kOff + j];
+      int first = (rows.start[y] - firstRow) * rowBytes;
+      for (int j = 0; j < rows.count[y]; j++) {
+        int kv = rows.kernel[kOff + j];
+        for (int i = 0, p = first + j * rowBytes; i < rowBytes; i++, p++) {
+          acc[i] += (tmp[p] & 0xff) * kv;
         }
-        dst[o] = clip8(ss);
+      }
+      for (int i = 0, o = y * rowBytes; i < rowBytes; i++, o++) {
+        dst[o] = clip8(acc[i]);
       }
     }
     return dst;
@@ -60,21 +64,25 @@ final class Resampler {
 
   private static void horizontal(byte[] src, int in, Weights cols, byte[] tmp, int out) {
     int[] k = cols.kernel;
-    for (int x = 0; x < cols.count.length; x++) {
-      int kOff = x * cols.size;
-      int p = in + cols.start[x] * 3;
+    int[] start = cols.start;
+    int[] count = cols.count;
+    int size = cols.size;
+    for (int x = 0, o = out; x < count.length; x++, o += 3) {
+      int kOff = x * size;
+      int kEnd = kOff + count[x];
+      int p = in + start[x] * 3;
       int ss0 = HALF;
       int ss1 = HALF;
       int ss2 = HALF;
-      for (int j = 0; j < cols.count[x]; j++, p += 3) {
-        int kv = k[kOff + j];
+      for (int j = kOff; j < kEnd; j++, p += 3) {
+        int kv = k[j];
         ss0 += (src[p] & 0xff) * kv;
         ss1 += (src[p + 1] & 0xff) * kv;
         ss2 += (src[p + 2] & 0xff) * kv;
       }
-      tmp[out++] = clip8(ss0);
-      tmp[out++] = clip8(ss1);
-      tmp[out++] = clip8(ss2);
+      tmp[o] = clip8(ss0);
+      tmp[o + 1] = clip8(ss1);
+      tmp[o + 2] = clip8(ss2);
     }
   }
 

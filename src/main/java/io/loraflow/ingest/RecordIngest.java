@@ -1,6 +1,7 @@
 package io.loraflow.ingest;
 
 import io.loraflow.offsets.OffsetCommitter;
+import io.loraflow.offsets.OffsetSink;
 import io.loraflow.offsets.PartitionOffsets;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -65,13 +66,13 @@ public final class RecordIngest {
    * broker; it must never fail (a failure would leave the offset incomplete forever).
    */
   public RecordIngest(Vertx vertx, KafkaConsumer<Buffer, Buffer> consumer, String topic,
-      InFlightGate gate, long commitIntervalMs,
+      InFlightGate gate, OffsetSink offsetSink, long commitIntervalMs,
       Function<KafkaConsumerRecord<Buffer, Buffer>, Future<Void>> processor) {
     this.vertx = vertx;
     this.consumer = consumer;
     this.topic = topic;
     this.gate = gate;
-    this.offsets = new OffsetCommitter(consumer);
+    this.offsets = new OffsetCommitter(offsetSink);
     this.commitIntervalMs = commitIntervalMs;
     this.processor = processor;
   }

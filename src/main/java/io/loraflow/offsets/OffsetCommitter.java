@@ -2,7 +2,6 @@ package io.loraflow.offsets;
 
 import io.vertx.core.Future;
 import io.vertx.kafka.client.common.TopicPartition;
-import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import java.util.Collection;
 import java.util.HashMap;
@@ -12,21 +11,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns the {@link PartitionOffsets} of the assigned partitions and commits their positions:
- * periodically, on revoke and on shutdown. At-least-once: a position is committed only after
- * every earlier received event of its partition was published and acknowledged.
+ * Owns the {@link PartitionOffsets} of the assigned partitions and commits their positions
+ * through an {@link OffsetSink}: periodically, on revoke and on shutdown, one commit at a time.
+ * A position is committed only after every earlier received event of its partition had its
+ * outcome acknowledged.
  *
  * <p>Concurrency: event loop only.
  */
 public final class OffsetCommitter {
   private static final Logger LOG = LoggerFactory.getLogger(OffsetCommitter.class);
 
-  private final KafkaConsumer<?, ?> consumer;
+  private final OffsetSink sink;
   private final Map<TopicPartition, PartitionOffsets> partitions = new HashMap<>();
-  private Future<Void> inProgress = Future.succeededFuture();
+  private Future<Void> last = Future.succeededFuture();
 
-  public OffsetCommitter(KafkaConsumer<?, ?> consumer) {
-    this.consumer = consumer;
+  public OffsetCommitter(OffsetSink sink) {
+    this.sink = sink;
   }
 
   /** A fresh state for a newly assigned partition (a re-assigned one gets a new state too). */
@@ -44,7 +44,10 @@ public final class OffsetCommitter {
     return partitions.get(tp);
   }
 
-  /** Commits what is done in {@code revoked}, then forgets them; late completions are ignored. */
+  /**
+   * Forgets {@code revoked} and commits what is done in them; their states are revoked once that
+   * commit ends, so later completions are ignored.
+   */
   public Future<Void> revoked(Collection<TopicPartition> revoked) {
     Map<TopicPartition, PartitionOffsets> gone = new HashMap<>();
     for (TopicPartition tp : revoked) {
@@ -53,35 +56,36 @@ public final class OffsetCommitter {
         gone.put(tp, state);
       }
     }
-    Future<Void> commit = commit(gone);
-    gone.values().forEach(PartitionOffsets::revoke);
-    return commit;
+    return enqueue(gone).eventually(() -> {
+      gone.values().forEach(PartitionOffsets::revoke);
+      return Future.succeededFuture();
+    });
   }
 
   /** Commits every assigned partition whose position moved. */
   public Future<Void> commitAll() {
-    return commit(partitions);
+    return enqueue(partitions);
+  }
+
+  private Future<Void> enqueue(Map<TopicPartition, PartitionOffsets> states) {
+    last = last.eventually(() -> commit(states));
+    return last;
   }
 
   private Future<Void> commit(Map<TopicPartition, PartitionOffsets> states) {
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    Map<TopicPartition, Long> positions = new HashMap<>();
-    states.forEach((tp, state) -> {
-      OptionalLong p = state.toCommit();
-      if (p.isPresent()) {
-        offsets.put(tp, new OffsetAndMetadata(p.getAsLong(), ""));
-        positions.put(tp, p.getAsLong());
-      }
-    });
-    if (offsets.isEmpty()) {
-      return inProgress;
-    }
-    Future<Void> commit = consumer.commit(offsets)
-        .onSuccess(ok -> positions.forEach((tp, pos) -> states.get(tp).committed(pos)))
-        .onFailure(e -> LOG.warn("event=commit_failed partitions={} error={}", offsets.keySet(), e.toString()))
-        .<Void>mapEmpty()
-        .recover(e -> Future.succeededFuture());
-    inProgress = commit;
-    return commit;
+    return sink.prepare().compose(ready -> {
+      Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+      Map<PartitionOffsets, Long> positions = new HashMap<>();
+      states.forEach((tp, state) -> {
+        OptionalLong p = state.toCommit();
+        if (p.isPresent()) {
+          offsets.put(tp, new OffsetAndMetadata(p.getAsLong(), ""));
+          positions.put(state, p.getAsLong());
+        }
+      });
+      return sink.commit(offsets)
+          .onSuccess(ok -> positions.forEach(PartitionOffsets::committed))
+          .onFailure(e -> LOG.warn("event=commit_failed partitions={} error={}", offsets.keySet(), e.toString()));
+    }).recover(e -> Future.succeededFuture());
   }
 }

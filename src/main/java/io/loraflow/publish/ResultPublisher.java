@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrency: event loop only.
  */
-public final class ResultPublisher {
+public final class ResultPublisher implements Publisher {
   private static final Logger LOG = LoggerFactory.getLogger(ResultPublisher.class);
   private static final long MIN_BACKOFF_MS = 100;
   private static final long MAX_BACKOFF_MS = 5_000;
@@ -34,6 +34,7 @@ public final class ResultPublisher {
   }
 
   /** Completes when {@code record} is acknowledged; fails only if the publisher was closed. */
+  @Override
   public Future<Void> send(KafkaProducerRecord<Buffer, Buffer> record) {
     Promise<Void> promise = Promise.promise();
     attempt(record, promise, MIN_BACKOFF_MS);
@@ -60,6 +61,7 @@ public final class ResultPublisher {
     });
   }
 
+  @Override
   public Future<Void> close() {
     closed = true;
     return producer.flush().eventually(producer::close);

@@ -17,13 +17,18 @@ import io.loraflow.ingest.RecordIngest;
 import io.loraflow.ingest.RequestParser;
 import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.publish.PartitionSequencer;
+import io.loraflow.offsets.ConsumerOffsetSink;
+import io.loraflow.offsets.OffsetSink;
+import io.loraflow.publish.Publisher;
 import io.loraflow.publish.ResultPublisher;
+import io.loraflow.publish.TransactionalPublisher;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -49,7 +54,8 @@ public final class ClassifierService extends VerticleBase {
   private InferenceSession session;
   private WorkerExecutor decodeWorkers;
   private WorkerExecutor inferenceWorkers;
-  private ResultPublisher publisher;
+  private Publisher publisher;
+  private final Promise<Void> fatal = Promise.promise();
   private RecordIngest ingest;
   private InFlightGate gate;
   private HttpServer http;
@@ -83,9 +89,9 @@ public final class ClassifierService extends VerticleBase {
         .compose(s -> {
           session = s;
           modelReady = true;
-          wire(model, maxBatch);
-          return ingest.start();
+          return wire(model, maxBatch);
         })
+        .compose(v -> ingest.start())
         .onSuccess(v -> LOG.info("event=started input={} output={} dlq={} group={} device={} maxBatch={} "
                 + "maxQueueDelayMs={} maxInFlight={} httpPort={}", config.getString(INPUT_TOPIC),
             config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC), config.getString(GROUP_ID),
@@ -95,7 +101,7 @@ public final class ClassifierService extends VerticleBase {
 
   private Classifier classifier;
 
-  private void wire(ModelPackage model, int maxBatch) {
+  private Future<Void> wire(ModelPackage model, int maxBatch) {
     decodeWorkers = vertx.createSharedWorkerExecutor("loraflow-decode", config.getInt(DECODE_THREADS));
     // ORT runs one batch at a time on its own intra-op threads; long runs are expected here.
     inferenceWorkers = vertx.createSharedWorkerExecutor("loraflow-inference", 1, 10, TimeUnit.MINUTES);
@@ -108,7 +114,19 @@ public final class ClassifierService extends VerticleBase {
           return out;
         }, false));
     KafkaProducer<Buffer, Buffer> producer = KafkaProducer.create(vertx, KafkaClients.producer(config));
-    publisher = new ResultPublisher(vertx, producer);
+    KafkaConsumer<Buffer, Buffer> consumer = KafkaConsumer.create(vertx, KafkaClients.consumer(config));
+    OffsetSink offsetSink;
+    Future<Void> ready = Future.succeededFuture();
+    if (KafkaClients.exactlyOnce(config)) {
+      TransactionalPublisher transactional = new TransactionalPublisher(vertx, producer,
+          config.getString(GROUP_ID), this::fail);
+      ready = transactional.init();
+      publisher = transactional;
+      offsetSink = transactional;
+    } else {
+      publisher = new ResultPublisher(vertx, producer);
+      offsetSink = new ConsumerOffsetSink(consumer);
+    }
     classifier = new Classifier(vertx,
         new Classifier.Parts(new ImageFetcher(vertx, fetchOptions()),
             new ImageDecoder(config.getLong(IMAGE_MAX_PIXELS)),
@@ -121,8 +139,7 @@ public final class ClassifierService extends VerticleBase {
         config.getString(ORDERING).equals("partition") ? new PartitionSequencer() : null,
         config.getLong(EVENT_MAX_AGE_MS));
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
-    KafkaConsumer<Buffer, Buffer> consumer = KafkaConsumer.create(vertx, KafkaClients.consumer(config));
-    ingest = new RecordIngest(vertx, consumer, config.getString(INPUT_TOPIC), gate,
+    ingest = new RecordIngest(vertx, consumer, config.getString(INPUT_TOPIC), gate, offsetSink,
         config.getLong(COMMIT_INTERVAL_MS), processor::process);
     new KafkaClientMetrics(consumer.unwrap()).bindTo(metrics.registry());
     new KafkaClientMetrics(producer.unwrap()).bindTo(metrics.registry());
@@ -132,6 +149,20 @@ public final class ClassifierService extends VerticleBase {
         () -> ingest.pausedPartitions());
     metrics.gauge("loraflow.inference.device", "1 for the device inference runs on", () -> 1,
         "device", session.device().name());
+    return ready;
+  }
+
+  /** A fault the service cannot recover from by itself: it stops, and {@link #failed()} completes. */
+  private void fail(Throwable cause) {
+    if (fatal.tryComplete()) {
+      LOG.error("event=fatal error={} action=undeploying", cause.toString());
+      vertx.undeploy(deploymentID());
+    }
+  }
+
+  /** Completes if the service stopped on a fatal fault; {@code serve} then exits with status 1. */
+  public Future<Void> failed() {
+    return fatal.future();
   }
 
   private Future<Void> startHttpIfEnabled() {

@@ -7,7 +7,7 @@ import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.metrics.ServiceMetrics.Stage;
 import io.loraflow.publish.EventRecords;
 import io.loraflow.publish.PartitionSequencer;
-import io.loraflow.publish.ResultPublisher;
+import io.loraflow.publish.Publisher;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
@@ -27,7 +27,7 @@ import java.util.Map;
 final class EventProcessor {
   private final RequestParser parser;
   private final Classifier classifier;
-  private final ResultPublisher publisher;
+  private final Publisher publisher;
   private final String outputTopic;
   private final String dlqTopic;
   private final ServiceMetrics metrics;
@@ -38,7 +38,7 @@ final class EventProcessor {
    * {@code sequencer} is null for {@code ordering=none}; {@code maxAgeMs} 0 means events never
    * expire by age.
    */
-  EventProcessor(RequestParser parser, Classifier classifier, ResultPublisher publisher,
+  EventProcessor(RequestParser parser, Classifier classifier, Publisher publisher,
       String outputTopic, String dlqTopic, ServiceMetrics metrics, PartitionSequencer sequencer,
       long maxAgeMs) {
     this.parser = parser;

@@ -3,6 +3,7 @@ package io.loraflow.service;
 import io.loraflow.config.LoraflowConfig;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * Kafka client properties: the service's defaults for its delivery contract, then the user's
@@ -23,6 +24,10 @@ public final class KafkaClients {
     p.put("auto.offset.reset", "earliest");
     p.put("partition.assignment.strategy",
         "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    if (exactlyOnce(config)) {
+      // Upstream transactions: only read what was committed.
+      p.put("isolation.level", "read_committed");
+    }
     p.putAll(config.kafka("consumer"));
     return p;
   }
@@ -35,8 +40,19 @@ public final class KafkaClients {
     p.put("acks", "all");
     p.put("enable.idempotence", "true");
     p.put("linger.ms", "5");
+    if (exactlyOnce(config)) {
+      String id = config.getString(LoraflowConfig.TRANSACTIONAL_ID);
+      p.put("transactional.id", id.isBlank()
+          ? config.getString(LoraflowConfig.GROUP_ID) + "-" + UUID.randomUUID() : id);
+      // A crashed instance's open transaction holds read_committed consumers back this long.
+      p.put("transaction.timeout.ms", "10000");
+    }
     p.putAll(config.kafka("producer"));
     return p;
+  }
+
+  public static boolean exactlyOnce(LoraflowConfig config) {
+    return config.getString(LoraflowConfig.PROCESSING_GUARANTEE).equals("exactly_once");
   }
 
   public static Map<String, String> admin(LoraflowConfig config) {

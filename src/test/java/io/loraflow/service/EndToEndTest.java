@@ -12,6 +12,7 @@ import io.loraflow.image.Preprocessor;
 import io.loraflow.inference.InferenceSession;
 import io.loraflow.inference.ModelPackage;
 import io.loraflow.inference.TopK;
+import io.loraflow.testkit.CommittedOffsets;
 import io.loraflow.testkit.OnnxModels;
 import io.loraflow.testkit.OutputCollector;
 import io.loraflow.testkit.OutputCollector.Out;
@@ -36,12 +37,8 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -190,35 +187,8 @@ class EndToEndTest {
           "label of " + sent.get(id) + " (" + id + ")");
       assertEquals(Integer.parseInt(id.substring(4)), o.value().getJsonObject("attributes").getInteger("n"));
     }
-    assertCommittedToEnd(group, in);
+    CommittedOffsets.assertAtEnd(group, in);
     vertx.undeploy(vertx.deploymentIDs().iterator().next()).await();
-  }
-
-  static void assertCommittedToEnd(String group, String topic) throws Exception {
-    var admin = TestBroker.admin();
-    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-    for (int p = 0; p < admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size(); p++) {
-      latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
-    }
-    Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest).all().get();
-    long deadline = System.currentTimeMillis() + 10_000;
-    Map<TopicPartition, OffsetAndMetadata> committed;
-    do {
-      // Default options: the partition-list variant breaks on the 5.0.7 client (KAFKA-NOTES).
-      committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-      boolean all = true;
-      for (var e : ends.entrySet()) {
-        OffsetAndMetadata c = committed.get(e.getKey());
-        all &= e.getValue().offset() == 0 || (c != null && c.offset() == e.getValue().offset());
-      }
-      if (all) {
-        return;
-      }
-      Thread.sleep(100);
-    } while (System.currentTimeMillis() < deadline);
-    Map<TopicPartition, OffsetAndMetadata> last = committed;
-    throw new AssertionError("committed " + last + " but log ends are " + ends.entrySet().stream()
-        .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset())));
   }
 
   @Test
@@ -264,7 +234,7 @@ class EndToEndTest {
     assertEquals("{\"id\": \"malformed\", \"image\": ", deadByKey.get("malformed").value()
         .getJsonObject("original").getString("value"), "the original value is kept");
     assertEquals(5, outs.stream().filter(o -> o.topic().equals(out)).count(), "good events around them");
-    assertCommittedToEnd(group, in);
+    CommittedOffsets.assertAtEnd(group, in);
   }
 
   @Test
@@ -296,6 +266,6 @@ class EndToEndTest {
         "partitions stayed paused longer than max.poll.interval.ms: " + service.ingest().longestPauseMs() + " ms");
     assertEquals(0, service.ingest().revocations(), "no rebalance while paused");
     assertEquals(1, service.ingest().assignments());
-    assertCommittedToEnd(group, in);
+    CommittedOffsets.assertAtEnd(group, in);
   }
 }
