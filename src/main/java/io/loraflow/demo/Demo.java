@@ -7,8 +7,6 @@ import io.loraflow.service.ClassifierService;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.StaticHandler;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,10 +83,16 @@ public final class Demo {
     }
   }
 
+  /** Serves {@code dir}'s files at /samples/NAME on a free loopback port (flat names only). */
   private static HttpServer serveSamples(Vertx vertx, Path dir) {
-    Router router = Router.router(vertx);
-    router.route("/samples/*").handler(StaticHandler.create(dir.toString()).setCachingEnabled(false));
-    return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").await();
+    return vertx.createHttpServer().requestHandler(req -> {
+      String name = req.path().replaceFirst("^/samples/", "");
+      if (!name.matches("[A-Za-z0-9._-]+") || !Files.isRegularFile(dir.resolve(name))) {
+        req.response().setStatusCode(404).end();
+        return;
+      }
+      req.response().putHeader("content-type", "image/png").sendFile(dir.resolve(name).toString());
+    }).listen(0, "127.0.0.1").await();
   }
 
   /** Sends the events, rotating through the reference kinds; returns id → true label. */
