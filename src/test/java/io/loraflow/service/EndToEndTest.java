@@ -18,6 +18,7 @@ import io.loraflow.testkit.OutputCollector;
 import io.loraflow.testkit.OutputCollector.Out;
 import io.loraflow.testkit.Schemas;
 import io.loraflow.testkit.TestBroker;
+import io.loraflow.testkit.TestSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
@@ -93,19 +94,7 @@ class EndToEndTest {
   }
 
   static Map<String, String> settings(String in, String out, String dlq, String group, Path model) {
-    Map<String, String> s = new HashMap<>();
-    s.put(LoraflowConfig.BOOTSTRAP_SERVERS, TestBroker.bootstrapServers());
-    s.put(LoraflowConfig.INPUT_TOPIC, in);
-    s.put(LoraflowConfig.OUTPUT_TOPIC, out);
-    s.put(LoraflowConfig.DLQ_TOPIC, dlq);
-    s.put(LoraflowConfig.GROUP_ID, group);
-    s.put(LoraflowConfig.MODEL, model.toString());
-    s.put(LoraflowConfig.FETCH_ALLOWED_ROOTS, BUNDLED.toAbsolutePath() + "," + TEST_IMAGES.toAbsolutePath()
-        + "," + tmp.toAbsolutePath());
-    s.put(LoraflowConfig.FETCH_ALLOWED_TARGETS, "127.0.0.1/32");
-    s.put(LoraflowConfig.COMMIT_INTERVAL_MS, "200");
-    s.put(LoraflowConfig.HTTP_PORT, "0");
-    return s;
+    return TestSettings.of(in, out, dlq, group, model, BUNDLED, TEST_IMAGES, tmp);
   }
 
   static String reference(int i, Path file) throws Exception {
