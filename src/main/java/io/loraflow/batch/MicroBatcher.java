@@ -9,11 +9,14 @@ import io.vertx.core.WorkerExecutor;
 import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Size-or-delay micro-batcher in the manner of Triton's dynamic batcher.
+ * Size-or-delay micro-batcher in the manner of Triton's dynamic batcher, with one queue per task
+ * (LoRA adapter): a batch holds one task, and ready tasks are served in turn.
  *
  * <p>A batch forms when an inference slot is free and either {@link #maxBatchSize} events wait
  * or the oldest has waited {@code maxQueueDelayMs}. While every slot is busy, events keep
@@ -26,26 +29,29 @@ import java.util.function.Supplier;
  * ({@code DECODE_FAILED}); a run that fails is split in halves until the failing events are
  * found ({@code INFERENCE_FAILED}), and the others get their results.
  *
+ * <p>{@code K} identifies a task's queue (a task, or the loaded adapter of one).
+ *
  * <p>Concurrency: every method must be called on {@link #context}'s thread (the event loop).
  */
-public final class MicroBatcher {
+public final class MicroBatcher<K> {
   private final Context context;
   private final int maxBatchSize;
   private final long maxQueueDelayNanos;
   private final int slots;
   private final int sampleFloats;
   private final WorkerExecutor workers;
-  private final BatchRunner runner;
+  private final BatchRunner<K> runner;
   private final BufferPool buffers;
 
-  // Event loop only.
-  private final ArrayDeque<Job> queue = new ArrayDeque<>();
+  // Event loop only. One queue per task, served round-robin.
+  private final Map<K, ArrayDeque<Job<K>>> queues = new LinkedHashMap<>();
+  private final ArrayDeque<K> turn = new ArrayDeque<>();
   private int outstanding;
   private long timerId = -1;
   private volatile Thread eventLoop;
 
   public MicroBatcher(Context context, int maxBatchSize, long maxQueueDelayMs, int slots,
-      int sampleFloats, Supplier<FloatBuffer> allocator, WorkerExecutor workers, BatchRunner runner) {
+      int sampleFloats, Supplier<FloatBuffer> allocator, WorkerExecutor workers, BatchRunner<K> runner) {
     this.context = context;
     this.maxBatchSize = maxBatchSize;
     this.maxQueueDelayNanos = maxQueueDelayMs * 1_000_000L;
@@ -57,36 +63,69 @@ public final class MicroBatcher {
     context.runOnContext(v -> eventLoop = Thread.currentThread());
   }
 
-  /** Queues one event; the future completes with its output row, on the event loop. */
-  public Future<RowResult> submit(RowWriter writer) {
+  /**
+   * Queues one event of {@code task}; the future completes with its output row, on the event
+   * loop. A batch holds events of one task only.
+   */
+  public Future<RowResult> submit(K task, RowWriter writer) {
     checkThread();
     Promise<RowResult> promise = Promise.promise();
-    queue.add(new Job(writer, promise, System.nanoTime()));
+    ArrayDeque<Job<K>> queue = queues.get(task);
+    if (queue == null) {
+      queue = new ArrayDeque<>();
+      queues.put(task, queue);
+      turn.addFirst(task); // never served yet: first in line
+
+    }
+    queue.add(new Job<>(task, writer, promise, System.nanoTime()));
     maybeDispatch();
     return promise.future();
   }
 
-  /** Events waiting for a batch. */
+  /** Events waiting for a batch, over all tasks. */
   public int queued() {
-    return queue.size();
+    return queues.values().stream().mapToInt(ArrayDeque::size).sum();
   }
 
   public int maxBatchSize() {
     return maxBatchSize;
   }
 
+  /**
+   * Forms batches while slots are free: the next task in turn whose queue is full or whose oldest
+   * event waited the max queue delay goes first, so no task starves another.
+   */
   private void maybeDispatch() {
-    while (!queue.isEmpty() && outstanding < slots) {
-      long waited = System.nanoTime() - queue.peek().enqueuedNanos;
-      if (queue.size() < maxBatchSize && waited < maxQueueDelayNanos) {
-        armTimer(maxQueueDelayNanos - waited);
+    while (outstanding < slots && !turn.isEmpty()) {
+      long now = System.nanoTime();
+      long soonest = Long.MAX_VALUE;
+      K ready = null;
+      for (K task : turn) {
+        ArrayDeque<Job<K>> queue = queues.get(task);
+        long waited = now - queue.peek().enqueuedNanos;
+        if (queue.size() >= maxBatchSize || waited >= maxQueueDelayNanos) {
+          ready = task;
+          break;
+        } else {
+          soonest = Math.min(soonest, maxQueueDelayNanos - waited);
+        }
+      }
+      if (ready == null) {
+        armTimer(soonest);
         return;
       }
-      List<Job> jobs = new ArrayList<>(Math.min(queue.size(), maxBatchSize));
+      ArrayDeque<Job<K>> queue = queues.get(ready);
+      List<Job<K>> jobs = new ArrayList<>(Math.min(queue.size(), maxBatchSize));
       while (!queue.isEmpty() && jobs.size() < maxBatchSize) {
         jobs.add(queue.poll());
       }
-      dispatch(jobs);
+      turn.remove(ready);
+      if (queue.isEmpty()) {
+        queues.remove(ready);
+      } else {
+        turn.addLast(ready); // served: to the back of the line
+      }
+      dispatch(ready, jobs);
     }
   }
 
@@ -101,13 +140,13 @@ public final class MicroBatcher {
     });
   }
 
-  private void dispatch(List<Job> jobs) {
+  private void dispatch(K task, List<Job<K>> jobs) {
     outstanding++;
     FloatBuffer batch = buffers.take();
     long start = System.nanoTime();
     List<Future<Void>> rows = new ArrayList<>(jobs.size());
     for (int i = 0; i < jobs.size(); i++) {
-      Job job = jobs.get(i);
+      Job<K> job = jobs.get(i);
       job.dequeuedNanos = start;
       int offset = i * sampleFloats;
       rows.add(workers.<Void>executeBlocking(() -> {
@@ -122,7 +161,7 @@ public final class MicroBatcher {
       }, false));
     }
     Future.join(rows)
-        .transform(ignored -> runSplitting(batch, jobs, 0, jobs.size()))
+        .transform(ignored -> runSplitting(task, batch, jobs, 0, jobs.size()))
         .onComplete(done -> {
           buffers.release(batch);
           outstanding--;
@@ -131,20 +170,20 @@ public final class MicroBatcher {
   }
 
   /** Runs rows [first, first+n); on failure bisects so that only failing rows fail. */
-  private Future<Void> runSplitting(FloatBuffer batch, List<Job> jobs, int first, int n) {
+  private Future<Void> runSplitting(K task, FloatBuffer batch, List<Job<K>> jobs, int first, int n) {
     long start = System.nanoTime();
-    return runner.run(batch, first, n).transform(ar -> {
+    return runner.run(task, batch, first, n).transform(ar -> {
       if (ar.succeeded()) {
         long inferenceNanos = System.nanoTime() - start;
         float[][] out = ar.result();
         for (int i = 0; i < n; i++) {
-          Job job = jobs.get(first + i);
+          Job<K> job = jobs.get(first + i);
           complete(job, out[i], inferenceNanos, jobs.size());
         }
         return Future.succeededFuture();
       }
       if (n == 1) {
-        Job job = jobs.get(first);
+        Job<K> job = jobs.get(first);
         if (job.rowFailure == null) {
           job.promise.tryFail(new StageException(Reason.INFERENCE_FAILED,
               "inference failed: " + ar.cause().getMessage(), false, ar.cause()));
@@ -154,12 +193,12 @@ public final class MicroBatcher {
         return Future.succeededFuture();
       }
       int half = n / 2;
-      return runSplitting(batch, jobs, first, half)
-          .compose(v -> runSplitting(batch, jobs, first + half, n - half));
+      return runSplitting(task, batch, jobs, first, half)
+          .compose(v -> runSplitting(task, batch, jobs, first + half, n - half));
     });
   }
 
-  private static void complete(Job job, float[] row, long inferenceNanos, int batchSize) {
+  private static void complete(Job<?> job, float[] row, long inferenceNanos, int batchSize) {
     if (job.rowFailure != null) {
       failRow(job);
     } else {
@@ -168,7 +207,7 @@ public final class MicroBatcher {
     }
   }
 
-  private static void failRow(Job job) {
+  private static void failRow(Job<?> job) {
     Throwable e = job.rowFailure;
     job.promise.tryFail(e instanceof StageException ? e
         : new StageException(Reason.DECODE_FAILED, "preprocessing failed: " + e, false, e));

@@ -51,6 +51,10 @@ public final class LoraflowConfig {
   public static final String PROCESSING_GUARANTEE = "processing.guarantee";
   public static final String TRANSACTIONAL_ID = "transactional.id";
   public static final String EVENT_MAX_AGE_MS = "event.max.age.ms";
+  public static final String ADAPTERS_DIR = "adapters.dir";
+  public static final String ADAPTERS_MAX_RESIDENT = "adapters.max.resident";
+  public static final String ADAPTERS_PINNED = "adapters.pinned";
+  public static final String ADAPTERS_SCAN_INTERVAL_MS = "adapters.scan.interval.ms";
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_HOST = "http.host";
 
@@ -124,6 +128,16 @@ public final class LoraflowConfig {
     define(EVENT_MAX_AGE_MS, Type.LONG, 0L, between(0, Long.MAX_VALUE),
         "Events older than this (from the record timestamp) become EXPIRED dead letters without "
             + "inference; 0 = no limit. A request's own deadline field also applies.");
+    define(ADAPTERS_DIR, Type.STRING, "", any(),
+        "Multi-task packages only: a folder watched for task adapters (NAME.onnx_adapter with "
+            + "NAME.labels.txt); files appearing are served as task NAME, files removed stop it.");
+    define(ADAPTERS_MAX_RESIDENT, Type.INT, 16, between(1, 100_000),
+        "Task adapters kept loaded at once; the least recently used idle one is evicted and "
+            + "loaded again when needed.");
+    define(ADAPTERS_PINNED, Type.LIST, List.of(), any(),
+        "Tasks whose adapters are never evicted.");
+    define(ADAPTERS_SCAN_INTERVAL_MS, Type.LONG, 2_000L, between(100, 3_600_000),
+        "How often adapters.dir is scanned.");
     define(HTTP_PORT, Type.INT, 8080, between(-1, 65535),
         "Port of /health/live, /health/ready, /metrics, POST /v1/classify and the dashboard; "
             + "0 picks a free port, -1 disables HTTP.");

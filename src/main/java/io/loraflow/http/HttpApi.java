@@ -24,7 +24,8 @@ import java.util.function.Supplier;
 
 /**
  * The service's HTTP surface: health probes, Prometheus metrics, {@code POST /v1/classify} (the
- * same path as Kafka events, minus Kafka) and the live dashboard at {@code /}.
+ * same path as Kafka events, minus Kafka), task admin ({@link TaskAdmin}) and the live dashboard
+ * at {@code /}.
  */
 public final class HttpApi {
   private final Vertx vertx;
@@ -33,6 +34,7 @@ public final class HttpApi {
   private final BiFunction<ImageRequest, int[], Future<JsonObject>> classify;
   private final Supplier<JsonObject> readiness;
   private final Supplier<JsonObject> status;
+  private final TaskAdmin taskAdmin;
   private final long maxBodyBytes;
   private final int maxInFlight;
   private int inFlight;
@@ -43,13 +45,14 @@ public final class HttpApi {
    */
   public HttpApi(Vertx vertx, ServiceMetrics metrics, RequestParser parser,
       BiFunction<ImageRequest, int[], Future<JsonObject>> classify, Supplier<JsonObject> readiness,
-      Supplier<JsonObject> status, long maxBodyBytes, int maxInFlight) {
+      Supplier<JsonObject> status, TaskAdmin taskAdmin, long maxBodyBytes, int maxInFlight) {
     this.vertx = vertx;
     this.metrics = metrics;
     this.parser = parser;
     this.classify = classify;
     this.readiness = readiness;
     this.status = status;
+    this.taskAdmin = taskAdmin;
     this.maxBodyBytes = maxBodyBytes;
     this.maxInFlight = maxInFlight;
   }
@@ -65,6 +68,7 @@ public final class HttpApi {
     router.get("/api/dashboard").handler(rc -> json(rc, 200, dashboard()));
     router.post("/v1/classify").handler(BodyHandler.create().setBodyLimit(maxBodyBytes));
     router.post("/v1/classify").handler(this::classify);
+    taskAdmin.mount(router);
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     return vertx.createHttpServer().requestHandler(router).listen(port, host);
   }

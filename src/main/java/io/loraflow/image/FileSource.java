@@ -18,7 +18,7 @@ import java.util.List;
 /**
  * Reads image files that lie under one of the allowed roots. A path with a {@code ..} segment,
  * or one that leaves every root lexically or once symlinks are resolved, is
- * {@code FORBIDDEN_TARGET}; a missing or non-regular file is {@code FETCH_FAILED}; a file over
+ * {@code FORBIDDEN_TARGET}; a missing file is {@code FILE_NOT_FOUND}, a non-regular one {@code FETCH_FAILED}; a file over
  * {@code maxBytes} is {@code TOO_LARGE}. Relative paths resolve against the first root.
  *
  * <p>Thread: {@link #fetch} from any thread; the file system is touched on a worker thread only.
@@ -66,7 +66,7 @@ final class FileSource {
     try {
       real = abs.toRealPath();
     } catch (NoSuchFileException e) {
-      throw new StageException(Reason.FETCH_FAILED, "no such file: " + path);
+      throw new StageException(Reason.FILE_NOT_FOUND, "no such file: " + path);
     }
     if (realRoots.stream().noneMatch(real::startsWith)) {
       throw forbidden("resolves outside the allowed roots", path);

@@ -3,6 +3,7 @@ package io.loraflow.inference;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoraAdapter;
 import ai.onnxruntime.OrtSession;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -44,7 +45,7 @@ public final class InferenceSession implements AutoCloseable {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     if (!device.equals("cpu")) {
       try {
-        OrtSession s = env.createSession(model.modelFile().toString(), options(intraOpThreads, true));
+        OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, true));
         InferenceSession cuda = new InferenceSession(model, s, Device.CUDA);
         cuda.warmUp(warmupBatchSizes);
         LOG.info("event=model_loaded model={} version={} device=CUDA", model.name(), model.version());
@@ -58,14 +59,14 @@ public final class InferenceSession implements AutoCloseable {
       }
     }
     try {
-      OrtSession s = env.createSession(model.modelFile().toString(), options(intraOpThreads, false));
+      OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, false));
       InferenceSession cpu = new InferenceSession(model, s, Device.CPU);
       cpu.warmUp(warmupBatchSizes);
       LOG.info("event=model_loaded model={} version={} device=CPU threads={}", model.name(),
           model.version(), intraOpThreads == 0 ? Runtime.getRuntime().availableProcessors() : intraOpThreads);
       return cpu;
     } catch (OrtException e) {
-      throw new IllegalStateException("Cannot load " + model.modelFile() + ": " + e.getMessage(), e);
+      throw new IllegalStateException("Cannot load " + model.servedGraph() + ": " + e.getMessage(), e);
     }
   }
 
@@ -83,7 +84,7 @@ public final class InferenceSession implements AutoCloseable {
 
   private void warmUp(int... batchSizes) throws OrtException {
     for (int n : batchSizes) {
-      run(allocate(n), n);
+      run(allocate(n), n, null);
     }
   }
 
@@ -99,10 +100,27 @@ public final class InferenceSession implements AutoCloseable {
    * probabilities, see {@link ModelPackage#outputIsLogits()}).
    */
   public float[][] run(FloatBuffer input, int n) throws OrtException {
+    return run(input, n, null);
+  }
+
+  /**
+   * As {@link #run(FloatBuffer, int)}, with a task's LoRA adapter active for this run only
+   * ({@code null}: the graph's own weights). Runs of different adapters may overlap.
+   */
+  public float[][] run(FloatBuffer input, int n, OrtLoraAdapter adapter) throws OrtException {
     FloatBuffer view = input.duplicate().position(0).limit(n * model.sampleFloats()).slice();
     long[] shape = {n, model.channels(), model.height(), model.width()};
     try (OnnxTensor tensor = OnnxTensor.createTensor(env, view, shape);
-        OrtSession.Result result = session.run(Map.of(model.inputName(), tensor))) {
+        OrtSession.RunOptions options = new OrtSession.RunOptions()) {
+      if (adapter != null) {
+        options.addActiveLoraAdapter(adapter);
+      }
+      return run(tensor, options);
+    }
+  }
+
+  private float[][] run(OnnxTensor tensor, OrtSession.RunOptions options) throws OrtException {
+    try (OrtSession.Result result = session.run(Map.of(model.inputName(), tensor), options)) {
       Object value = result.get(model.outputName())
           .orElseThrow(() -> new IllegalStateException("model has no output " + model.outputName()))
           .getValue();

@@ -6,8 +6,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * A model package directory as described by its {@code manifest.json} (see
@@ -26,7 +27,9 @@ public record ModelPackage(
     boolean outputIsLogits,
     List<String> labels,
     JsonObject preprocess,
-    Set<String> tasks) {
+    String defaultTask,
+    Path loraBase,
+    Map<String, TaskSpec> tasks) {
 
   /** Reads and checks {@code dir/manifest.json}; the message says which field is wrong and where. */
   public static ModelPackage load(Path dir) {
@@ -55,16 +58,18 @@ public record ModelPackage(
       if (!Files.isRegularFile(model)) {
         throw new IllegalArgumentException(manifestFile + ": model file " + model + " not found");
       }
-      List<String> labels = Files.readAllLines(labelsFile).stream()
-          .map(String::strip).filter(s -> !s.isEmpty()).toList();
-      if (labels.isEmpty()) {
-        throw new IllegalArgumentException(labelsFile + ": no labels");
+      List<String> labels = readLabels(labelsFile);
+      String defaultTask = m.getString("default_task", "default");
+      Path loraBase = m.getString("lora_base") == null ? null : dir.resolve(m.getString("lora_base"));
+      if (loraBase != null && !Files.isRegularFile(loraBase)) {
+        throw new IllegalArgumentException(manifestFile + ": lora_base " + loraBase + " not found");
       }
       return new ModelPackage(dir, m.getString("name", dir.getFileName().toString()),
           m.getString("version", "0"), model, input.getString("name", "pixel_values"),
           shape.getInteger(1), shape.getInteger(2), shape.getInteger(3),
           output.getString("name", "logits"), kind.equals("logits"), labels,
-          required(m, "preprocess", manifestFile).getJsonObject("preprocess"), tasks(m));
+          required(m, "preprocess", manifestFile).getJsonObject("preprocess"), defaultTask, loraBase,
+          tasks(dir, m, defaultTask, labels, manifestFile));
     } catch (IOException e) {
       throw new IllegalArgumentException("Cannot read model package " + dir + ": " + e.getMessage(), e);
     } catch (ClassCastException e) {
@@ -72,11 +77,43 @@ public record ModelPackage(
     }
   }
 
-  /** Task names an event may ask for: the manifest's tasks and its default task. */
-  private static Set<String> tasks(JsonObject m) {
-    Set<String> tasks = new TreeSet<>(m.getJsonObject("tasks", new JsonObject()).fieldNames());
-    tasks.add(m.getString("default_task", "default"));
-    return Set.copyOf(tasks);
+  /**
+   * The manifest's {@code tasks} ({@code name → {"adapter": file, "labels": file}}), plus the
+   * default task when the manifest does not list it (served by the base weights and the package's
+   * labels).
+   */
+  private static Map<String, TaskSpec> tasks(Path dir, JsonObject m, String defaultTask,
+      List<String> labels, Path manifestFile) throws IOException {
+    Map<String, TaskSpec> tasks = new LinkedHashMap<>();
+    JsonObject declared = m.getJsonObject("tasks", new JsonObject());
+    for (String name : declared.fieldNames()) {
+      JsonObject t = declared.getJsonObject(name);
+      Path adapter = t.getString("adapter") == null ? null : dir.resolve(t.getString("adapter"));
+      if (adapter != null && !Files.isRegularFile(adapter)) {
+        throw new IllegalArgumentException(manifestFile + ": tasks." + name + ".adapter " + adapter + " not found");
+      }
+      List<String> taskLabels = t.getString("labels") == null ? labels : readLabels(dir.resolve(t.getString("labels")));
+      tasks.put(name, new TaskSpec(name, adapter, taskLabels));
+    }
+    tasks.putIfAbsent(defaultTask, new TaskSpec(defaultTask, null, labels));
+    return Collections.unmodifiableMap(tasks);
+  }
+
+  public static List<String> readLabels(Path file) throws IOException {
+    List<String> labels = Files.readAllLines(file).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    if (labels.isEmpty()) {
+      throw new IllegalArgumentException(file + ": no labels");
+    }
+    return labels;
+  }
+
+  /**
+   * True when events are served through LoRA adapters on the base graph ({@code lora_base} and
+   * more than one task); otherwise the merged {@code model} serves the single task, with no
+   * adapter overhead.
+   */
+  public boolean multiTask() {
+    return loraBase != null && tasks.size() > 1;
   }
 
   private static JsonObject required(JsonObject m, String field, Path file) {
@@ -84,6 +121,11 @@ public record ModelPackage(
       throw new IllegalArgumentException(file + ": missing object '" + field + "'");
     }
     return m;
+  }
+
+  /** The graph the session loads: the LoRA base graph for multi-task serving, else the merged model. */
+  public Path servedGraph() {
+    return multiTask() ? loraBase : modelFile;
   }
 
   /** Floats per sample: C × H × W. */

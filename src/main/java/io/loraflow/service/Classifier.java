@@ -9,6 +9,7 @@ import io.loraflow.image.ImageFetcher;
 import io.loraflow.image.ImageReference;
 import io.loraflow.image.Preprocessor;
 import io.loraflow.inference.Device;
+import io.loraflow.inference.TaskRegistry;
 import io.loraflow.inference.ModelPackage;
 import io.loraflow.inference.TopK;
 import io.loraflow.ingest.ImageRequest;
@@ -23,7 +24,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
-import java.util.Set;
 
 /**
  * Classifies one {@link ImageRequest}: fetch (with bounded retries of transient faults) → decode
@@ -39,7 +39,8 @@ public final class Classifier {
   private final ImageDecoder decoder;
   private final Preprocessor preprocessor;
   private final WorkerExecutor decodeWorkers;
-  private final MicroBatcher batcher;
+  private final MicroBatcher<TaskRegistry.Resident> batcher;
+  private final TaskRegistry tasks;
   private final ModelPackage model;
   private final Device device;
   private final int defaultTopK;
@@ -55,6 +56,7 @@ public final class Classifier {
     this.preprocessor = parts.preprocessor();
     this.decodeWorkers = parts.decodeWorkers();
     this.batcher = parts.batcher();
+    this.tasks = parts.tasks();
     this.model = parts.model();
     this.device = parts.device();
     this.defaultTopK = defaultTopK;
@@ -65,12 +67,8 @@ public final class Classifier {
 
   /** The collaborators, built by {@link ClassifierService}. */
   record Parts(ImageFetcher fetcher, ImageDecoder decoder, Preprocessor preprocessor,
-      WorkerExecutor decodeWorkers, MicroBatcher batcher, ModelPackage model, Device device) {
-  }
-
-  /** Task names a request may ask for. */
-  Set<String> tasks() {
-    return model.tasks();
+      WorkerExecutor decodeWorkers, MicroBatcher<TaskRegistry.Resident> batcher, ModelPackage model,
+      Device device, TaskRegistry tasks) {
   }
 
   /**
@@ -78,9 +76,9 @@ public final class Classifier {
    * {@code attempts[0]} is left at the number of fetch attempts made.
    */
   Future<JsonObject> classify(ImageRequest request, int[] attempts) {
-    if (request.task() != null && !model.tasks().contains(request.task())) {
-      return Future.failedFuture(new StageException(Reason.UNKNOWN_TASK, "unknown task '"
-          + request.task() + "'; this model package serves " + model.tasks()));
+    String task = request.task() != null ? request.task() : model.defaultTask();
+    if (!tasks.isKnown(task)) {
+      return Future.failedFuture(unknownTask(task));
     }
     if (request.expired()) {
       return Future.failedFuture(expired(request));
@@ -88,6 +86,7 @@ public final class Classifier {
     long start = System.nanoTime();
     long[] marks = new long[2];
     String[] thumbnail = new String[1];
+    TaskRegistry.Resident[] acquired = new TaskRegistry.Resident[1];
     attempts[0] = 1;
     Future<Buffer> bytes = request.inlineBytes() != null
         ? Future.succeededFuture(request.inlineBytes())
@@ -98,6 +97,11 @@ public final class Classifier {
           metrics.stage(Stage.FETCH, marks[0] - start);
           boolean wantThumbnail = metrics.recent().wantsThumbnail();
           return decodeWorkers.executeBlocking(() -> {
+            // Off the event loop: a task whose adapter is not resident is loaded here.
+            acquired[0] = tasks.acquire(task);
+            if (acquired[0] == null) {
+              throw unknownTask(task);
+            }
             DecodedImage image = decoder.decode(b.getBytes());
             if (wantThumbnail) {
               thumbnail[0] = Thumbnail.dataUri(image, 96);
@@ -111,17 +115,15 @@ public final class Classifier {
           if (request.expired()) {
             return Future.failedFuture(expired(request));
           }
-          return batcher.submit((batch, offset) -> preprocessor.writeTo(image, batch, offset));
+          return batcher.submit(acquired[0], (batch, offset) -> preprocessor.writeTo(image, batch, offset));
         })
         .map(row -> {
           metrics.stage(Stage.QUEUE, row.queueNanos());
           metrics.stage(Stage.INFERENCE, row.inferenceNanos());
-          TopK.Prediction p = TopK.of(row.output(), model.outputIsLogits(), model.labels(),
+          TopK.Prediction p = TopK.of(row.output(), model.outputIsLogits(), acquired[0].spec().labels(),
               request.topK() != null ? request.topK() : defaultTopK);
-          JsonObject modelJson = new JsonObject().put("name", model.name()).put("version", model.version());
-          if (request.task() != null) {
-            modelJson.put("task", request.task());
-          }
+          JsonObject modelJson = new JsonObject().put("name", model.name()).put("version", model.version())
+              .put("task", task);
           JsonArray labels = new JsonArray(p.labels());
           JsonArray scores = new JsonArray(p.scores());
           if (thumbnail[0] != null) {
@@ -142,7 +144,17 @@ public final class Classifier {
               .put("timestamp", Instant.now().toString());
         })
         .recover(e -> Future.failedFuture(e instanceof StageException ? e
-            : new StageException(Reason.INFERENCE_FAILED, "unexpected error: " + e, false, e)));
+            : new StageException(Reason.INFERENCE_FAILED, "unexpected error: " + e, false, e)))
+        .onComplete(done -> {
+          if (acquired[0] != null) {
+            tasks.release(acquired[0]);
+          }
+        });
+  }
+
+  private StageException unknownTask(String task) {
+    return new StageException(Reason.UNKNOWN_TASK, "unknown task '" + task + "'; this service serves "
+        + tasks.names());
   }
 
   private static StageException expired(ImageRequest request) {

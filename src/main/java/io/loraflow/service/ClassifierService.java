@@ -5,13 +5,16 @@ import static io.loraflow.config.LoraflowConfig.*;
 import io.loraflow.batch.MicroBatcher;
 import io.loraflow.config.LoraflowConfig;
 import io.loraflow.http.HttpApi;
+import io.loraflow.http.TaskAdmin;
 import io.loraflow.image.FetchOptions;
 import io.loraflow.image.ImageDecoder;
 import io.loraflow.image.ImageFetcher;
 import io.loraflow.image.PreprocessSpec;
 import io.loraflow.image.Preprocessor;
 import io.loraflow.inference.InferenceSession;
+import io.loraflow.inference.AdapterFolder;
 import io.loraflow.inference.ModelPackage;
+import io.loraflow.inference.TaskRegistry;
 import io.loraflow.ingest.InFlightGate;
 import io.loraflow.ingest.RecordIngest;
 import io.loraflow.ingest.RequestParser;
@@ -37,6 +40,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,7 +87,7 @@ public final class ClassifierService extends VerticleBase {
     }
     LOG.info("event=starting model={} input={} group={}", config.modelDir(), config.getString(INPUT_TOPIC),
         config.getString(GROUP_ID));
-    Future<Void> httpUp = startHttpIfEnabled();
+    Future<Void> httpUp = startHttpIfEnabled(model);
     return httpUp
         .compose(v -> vertx.executeBlocking(() -> InferenceSession.open(model,
             config.getString(INFERENCE_DEVICE), config.getInt(INFERENCE_THREADS), 1, maxBatch)))
@@ -100,16 +105,20 @@ public final class ClassifierService extends VerticleBase {
   }
 
   private Classifier classifier;
+  private TaskRegistry tasks;
+  private AdapterFolder adapterFolder;
 
   private Future<Void> wire(ModelPackage model, int maxBatch) {
     decodeWorkers = vertx.createSharedWorkerExecutor("loraflow-decode", config.getInt(DECODE_THREADS));
     // ORT runs one batch at a time on its own intra-op threads; long runs are expected here.
     inferenceWorkers = vertx.createSharedWorkerExecutor("loraflow-inference", 1, 10, TimeUnit.MINUTES);
     int sample = model.sampleFloats();
-    MicroBatcher batcher = new MicroBatcher(context, maxBatch, config.getLong(MAX_QUEUE_DELAY_MS), 2,
-        sample, () -> session.allocate(maxBatch), decodeWorkers,
-        (batch, first, rows) -> inferenceWorkers.executeBlocking(() -> {
-          float[][] out = session.run(batch.duplicate().position(first * sample).slice(), rows);
+    tasks = new TaskRegistry(model.multiTask() ? model.tasks().values() : List.of(model.tasks().get(model.defaultTask())),
+        Set.copyOf(config.getList(ADAPTERS_PINNED)), config.getInt(ADAPTERS_MAX_RESIDENT));
+    MicroBatcher<TaskRegistry.Resident> batcher = new MicroBatcher<>(context, maxBatch,
+        config.getLong(MAX_QUEUE_DELAY_MS), 2, sample, () -> session.allocate(maxBatch), decodeWorkers,
+        (task, batch, first, rows) -> inferenceWorkers.executeBlocking(() -> {
+          float[][] out = session.run(batch.duplicate().position(first * sample).slice(), rows, task.adapter());
           metrics.inferenceRun(rows);
           return out;
         }, false));
@@ -131,7 +140,7 @@ public final class ClassifierService extends VerticleBase {
         new Classifier.Parts(new ImageFetcher(vertx, fetchOptions()),
             new ImageDecoder(config.getLong(IMAGE_MAX_PIXELS)),
             new Preprocessor(PreprocessSpec.fromJson(model.preprocess())), decodeWorkers, batcher,
-            model, session.device()),
+            model, session.device(), tasks),
         config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS),
         metrics);
     EventProcessor processor = new EventProcessor(new RequestParser(), classifier, publisher,
@@ -149,6 +158,14 @@ public final class ClassifierService extends VerticleBase {
         () -> ingest.pausedPartitions());
     metrics.gauge("loraflow.inference.device", "1 for the device inference runs on", () -> 1,
         "device", session.device().name());
+    if (model.multiTask() && !config.getString(ADAPTERS_DIR).isBlank()) {
+      adapterFolder = new AdapterFolder(vertx, Path.of(config.getString(ADAPTERS_DIR)), tasks,
+          config.getLong(ADAPTERS_SCAN_INTERVAL_MS));
+      adapterFolder.start();
+    } else if (!config.getString(ADAPTERS_DIR).isBlank()) {
+      LOG.warn("event=adapters_dir_ignored reason=\"model package has no lora_base and one task\"");
+    }
+    metrics.gauge("loraflow.tasks.resident", "Task adapters loaded in ONNX Runtime", () -> tasks.residentNames().size());
     return ready;
   }
 
@@ -165,13 +182,23 @@ public final class ClassifierService extends VerticleBase {
     return fatal.future();
   }
 
-  private Future<Void> startHttpIfEnabled() {
+  /** Where {@code PUT /admin/tasks} may read adapters from: the model package and adapters.dir. */
+  private List<Path> adminDirs() {
+    List<Path> dirs = new java.util.ArrayList<>(List.of(config.modelDir()));
+    if (!config.getString(ADAPTERS_DIR).isBlank()) {
+      dirs.add(Path.of(config.getString(ADAPTERS_DIR)));
+    }
+    return dirs;
+  }
+
+  private Future<Void> startHttpIfEnabled(ModelPackage model) {
     int port = config.getInt(HTTP_PORT);
     if (port < 0) {
       return Future.succeededFuture();
     }
     HttpApi api = new HttpApi(vertx, metrics, new RequestParser(),
         (request, attempts) -> classifier.classify(request, attempts), this::readiness, this::status,
+        new TaskAdmin(() -> tasks, adminDirs(), model.multiTask()),
         config.getLong(FETCH_MAX_BYTES), config.getInt(MAX_IN_FLIGHT));
     return api.listen(config.getString(HTTP_HOST), port).onSuccess(s -> http = s).mapEmpty();
   }
@@ -215,6 +242,12 @@ public final class ClassifierService extends VerticleBase {
             decodeWorkers.close();
             inferenceWorkers.close();
           }
+          if (adapterFolder != null) {
+            adapterFolder.stop();
+          }
+          if (tasks != null) {
+            tasks.close();
+          }
           if (session != null) {
             session.close();
           }
@@ -222,6 +255,11 @@ public final class ClassifierService extends VerticleBase {
               metrics.deadLetters(), gate == null ? 0 : gate.peak());
           return Future.succeededFuture();
         });
+  }
+
+  /** The tasks this service serves (known and resident adapters). */
+  public TaskRegistry tasks() {
+    return tasks;
   }
 
   public ServiceMetrics metrics() {

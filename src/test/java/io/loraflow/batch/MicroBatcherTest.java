@@ -43,15 +43,15 @@ class MicroBatcherTest {
     vertx.close().await();
   }
 
-  private MicroBatcher batcher(int max, long delayMs, BatchRunner runner) {
-    return new MicroBatcher(context, max, delayMs, 2, SAMPLE,
+  private MicroBatcher<String> batcher(int max, long delayMs, BatchRunner<String> runner) {
+    return new MicroBatcher<>(context, max, delayMs, 2, SAMPLE,
         () -> ByteBuffer.allocateDirect(max * SAMPLE * 4).order(ByteOrder.nativeOrder()).asFloatBuffer(),
         workers, runner);
   }
 
   /** Echoes the first float of each row; fails any run that contains a NaN. */
-  private BatchRunner echo() {
-    return (batch, first, rows) -> {
+  private BatchRunner<String> echo() {
+    return (task, batch, first, rows) -> {
       runSizes.add(rows);
       float[][] out = new float[rows][];
       for (int i = 0; i < rows; i++) {
@@ -88,11 +88,11 @@ class MicroBatcherTest {
 
   @Test
   void fullBatchLeavesWithoutWaitingForTheDelay() throws Exception {
-    MicroBatcher b = batcher(4, 60_000, echo());
+    MicroBatcher<String> b = batcher(4, 60_000, echo());
     List<Future<RowResult>> fs = onContext(v -> {
       List<Future<RowResult>> l = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        l.add(b.submit(value(i)));
+        l.add(b.submit("t", value(i)));
       }
       return l;
     });
@@ -106,9 +106,9 @@ class MicroBatcherTest {
 
   @Test
   void partialBatchLeavesAfterTheMaxQueueDelay() throws Exception {
-    MicroBatcher b = batcher(8, 50, echo());
+    MicroBatcher<String> b = batcher(8, 50, echo());
     long start = System.nanoTime();
-    List<Future<RowResult>> fs = onContext(v -> List.of(b.submit(value(1)), b.submit(value(2))));
+    List<Future<RowResult>> fs = onContext(v -> List.of(b.submit("t", value(1)), b.submit("t", value(2))));
     List<RowResult> results = await(fs);
     long waitedMs = (System.nanoTime() - start) / 1_000_000;
     assertEquals(2, results.get(1).batchSize());
@@ -118,7 +118,7 @@ class MicroBatcherTest {
   @Test
   void eventsQueueWhileSlotsAreBusySoBatchesGrow() throws Exception {
     List<Promise<float[][]>> held = new CopyOnWriteArrayList<>();
-    BatchRunner slow = (batch, first, rows) -> {
+    BatchRunner<String> slow = (task, batch, first, rows) -> {
       runSizes.add(rows);
       Promise<float[][]> p = Promise.promise();
       held.add(p);
@@ -129,11 +129,11 @@ class MicroBatcherTest {
       vertx.setTimer(100, id -> p.complete(out));
       return p.future();
     };
-    MicroBatcher b = batcher(16, 0, slow);
+    MicroBatcher<String> b = batcher(16, 0, slow);
     List<Future<RowResult>> fs = onContext(v -> {
       List<Future<RowResult>> l = new ArrayList<>();
       for (int i = 0; i < 12; i++) {
-        l.add(b.submit(value(i)));
+        l.add(b.submit("t", value(i)));
       }
       return l;
     });
@@ -148,11 +148,11 @@ class MicroBatcherTest {
 
   @Test
   void failingRunIsSplitSoOnlyThePoisonEventFails() throws Exception {
-    MicroBatcher b = batcher(8, 60_000, echo());
+    MicroBatcher<String> b = batcher(8, 60_000, echo());
     List<Future<RowResult>> fs = onContext(v -> {
       List<Future<RowResult>> l = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
-        l.add(b.submit(value(i == 5 ? Float.NaN : i)));
+        l.add(b.submit("t", value(i == 5 ? Float.NaN : i)));
       }
       return l;
     });
@@ -169,15 +169,47 @@ class MicroBatcherTest {
 
   @Test
   void failingRowWriterFailsOnlyItsEvent() throws Exception {
-    MicroBatcher b = batcher(3, 60_000, echo());
-    List<Future<RowResult>> fs = onContext(v -> List.of(b.submit(value(1)),
-        b.submit((buf, off) -> {
+    MicroBatcher<String> b = batcher(3, 60_000, echo());
+    List<Future<RowResult>> fs = onContext(v -> List.of(b.submit("t", value(1)),
+        b.submit("t", (buf, off) -> {
           throw new StageException(Reason.DECODE_FAILED, "bad pixels");
         }),
-        b.submit(value(3))));
+        b.submit("t", value(3))));
     await(fs);
     assertEquals(1, fs.get(0).result().output()[0], 0f);
     assertEquals(Reason.DECODE_FAILED, ((StageException) fs.get(1).cause()).reason());
     assertEquals(3, fs.get(2).result().output()[0], 0f);
+  }
+
+  @Test
+  void batchesHoldOneTaskAndTasksTakeTurns() throws Exception {
+    List<String> runTasks = new CopyOnWriteArrayList<>();
+    BatchRunner<String> byTask = (task, batch, first, rows) -> {
+      runTasks.add(task + ":" + rows);
+      float[][] out = new float[rows][];
+      for (int i = 0; i < rows; i++) {
+        out[i] = new float[] {batch.get((first + i) * SAMPLE)};
+      }
+      Promise<float[][]> p = Promise.promise();
+      vertx.setTimer(20, id -> p.complete(out));
+      return p.future();
+    };
+    MicroBatcher<String> b = new MicroBatcher<>(context, 4, 60_000, 1, SAMPLE,
+        () -> ByteBuffer.allocateDirect(4 * SAMPLE * 4).order(ByteOrder.nativeOrder()).asFloatBuffer(),
+        workers, byTask);
+    List<Future<RowResult>> fs = onContext(v -> {
+      List<Future<RowResult>> l = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        l.add(b.submit("busy", value(i)));
+      }
+      for (int i = 0; i < 4; i++) {
+        l.add(b.submit("quiet", value(100 + i)));
+      }
+      return l;
+    });
+    List<RowResult> results = await(fs);
+    assertEquals(100, results.get(12).output()[0], 0f, "rows stay with their events");
+    assertEquals(List.of("busy:4", "quiet:4", "busy:4", "busy:4"), runTasks,
+        "one slot: the quiet task is served second, not after all the busy one's batches");
   }
 }

@@ -45,6 +45,7 @@ class HttpApiTest {
   static String in;
   static String out;
   static String dlq;
+  static final String CLIENT_ID = "passthrough-" + System.nanoTime();
 
   @BeforeAll
   static void start() throws Exception {
@@ -56,6 +57,7 @@ class HttpApiTest {
     out = TestBroker.createTopic(TestBroker.uniqueName("out"), 1);
     dlq = TestBroker.createTopic(TestBroker.uniqueName("dlq"), 1);
     Map<String, String> s = TestSettings.of(in, out, dlq, TestBroker.uniqueName("g"), model, tmp);
+    s.put("kafka.consumer.client.id", CLIENT_ID); // pass-through: must reach the real consumer
     service = new ClassifierService(LoraflowConfig.of(s));
     vertx.deployVerticle(service).await();
   }
@@ -161,6 +163,7 @@ class HttpApiTest {
     assertEquals(0, value(text, "loraflow_events_in_flight"));
     assertEquals(1, value(text, "loraflow_inference_device\\{device=\"CPU\"\\}"));
     assertTrue(text.contains("kafka_consumer_fetch_manager_records_lag"), "consumer lag per partition");
+    assertTrue(text.contains("client_id=\"" + CLIENT_ID + "\""), "kafka.consumer.client.id reached the consumer");
     assertTrue(value(text, "jvm_memory_used_bytes\\{area=\"heap\",id=\"[^\"]+\"\\}") > 0);
     assertTrue(value(text, "process_resident_memory_bytes") > 0);
   }

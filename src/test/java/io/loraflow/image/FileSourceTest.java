@@ -89,8 +89,8 @@ class FileSourceTest {
   }
 
   @Test
-  void testMissingFileIsFetchFailed() throws Exception {
-    assertEquals(Reason.FETCH_FAILED, reason(root.resolve("nope.png").toString()));
+  void testMissingFileIsFileNotFoundAndADirectoryIsFetchFailed() throws Exception {
+    assertEquals(Reason.FILE_NOT_FOUND, reason(root.resolve("nope.png").toString()));
     assertEquals(Reason.FETCH_FAILED, reason(root.resolve("sub").toString()));
   }
 

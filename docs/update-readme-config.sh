@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Regenerates the README's settings table from the config definitions (ReadmeTest checks it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -q -B -o compile 2>/dev/null || mvn -q -B compile
+cp="target/classes:$(mvn -q -B -o dependency:build-classpath -Dmdep.outputFile=/dev/stdout 2>/dev/null)"
+java -cp "$cp" io.loraflow.Main config --markdown > target/config-table.md
+python3 - <<'PY'
+s = open("README.md").read()
+t = open("target/config-table.md").read()
+a = s.index("<!-- config-table:start"); a = s.index("\n", a) + 1
+b = s.index("<!-- config-table:end -->")
+open("README.md", "w").write(s[:a] + t + s[b:])
+PY
+echo "README.md settings table updated"

@@ -1,0 +1,169 @@
+package io.loraflow.inference;
+
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoraAdapter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tasks one backbone serves, each a LoRA adapter plus its labels. Known tasks stay known;
+ * their adapters are <em>resident</em> (loaded into ONNX Runtime) up to {@code maxResident}, the
+ * least recently used unpinned idle one being evicted first and loaded again on demand.
+ *
+ * <p>Lifecycle: a task in use is {@link #acquire acquired} by each event and {@link #release
+ * released} after inference; {@link #unregister} makes it unknown to new events at once and closes
+ * its adapter when the last in-flight event of it is done.
+ *
+ * <p>Concurrency: any thread (synchronized). {@link #acquire} may read a file: call it off the
+ * event loop.
+ */
+public final class TaskRegistry implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskRegistry.class);
+
+  private final Map<String, TaskSpec> known = new HashMap<>();
+  private final Set<String> pinned;
+  private final int maxResident;
+  // Access order: the first entry is the least recently used.
+  private final LinkedHashMap<String, Resident> resident = new LinkedHashMap<>(16, 0.75f, true);
+  private final List<Resident> draining = new ArrayList<>();
+
+  public TaskRegistry(Collection<TaskSpec> tasks, Set<String> pinned, int maxResident) {
+    tasks.forEach(t -> known.put(t.name(), t));
+    this.pinned = Set.copyOf(pinned);
+    this.maxResident = maxResident;
+  }
+
+  /** A task in use: its spec and its loaded adapter ({@code null} for the base weights). */
+  public static final class Resident {
+    private final TaskSpec spec;
+    private final OrtLoraAdapter adapter;
+    private int users;
+    private boolean retired;
+
+    Resident(TaskSpec spec, OrtLoraAdapter adapter) {
+      this.spec = spec;
+      this.adapter = adapter;
+    }
+
+    public TaskSpec spec() {
+      return spec;
+    }
+
+    public OrtLoraAdapter adapter() {
+      return adapter;
+    }
+  }
+
+  public synchronized Set<String> names() {
+    return new TreeSet<>(known.keySet());
+  }
+
+  public synchronized boolean isKnown(String task) {
+    return known.containsKey(task);
+  }
+
+  public synchronized Set<String> residentNames() {
+    return new TreeSet<>(resident.keySet());
+  }
+
+  /** Adds or replaces a task; a replaced adapter retires once its in-flight events are done. */
+  public synchronized void register(TaskSpec spec) {
+    known.put(spec.name(), spec);
+    retire(resident.remove(spec.name()));
+    LOG.info("event=task_registered task={} adapter={}", spec.name(), spec.adapter());
+  }
+
+  /** Forgets a task: new events of it are UNKNOWN_TASK; in-flight ones finish first. */
+  public synchronized boolean unregister(String task) {
+    if (known.remove(task) == null) {
+      return false;
+    }
+    retire(resident.remove(task));
+    LOG.info("event=task_unregistered task={}", task);
+    return true;
+  }
+
+  /**
+   * Marks one more event of {@code task} in flight, loading its adapter if it is not resident.
+   * Returns null when the task is unknown.
+   */
+  public synchronized Resident acquire(String task) throws OrtException {
+    TaskSpec spec = known.get(task);
+    if (spec == null) {
+      return null;
+    }
+    Resident r = resident.get(task);
+    if (r == null) {
+      OrtLoraAdapter adapter = spec.adapter() == null ? null : load(spec.adapter());
+      r = new Resident(spec, adapter);
+      resident.put(task, r);
+      evictBeyondCapacity();
+    }
+    r.users++;
+    return r;
+  }
+
+  private static OrtLoraAdapter load(Path file) throws OrtException {
+    try {
+      return OrtLoraAdapter.create(Files.readAllBytes(file));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot read adapter " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  public synchronized void release(Resident r) {
+    r.users--;
+    if (r.retired && r.users == 0) {
+      close(r);
+      draining.remove(r);
+    }
+  }
+
+  private void evictBeyondCapacity() {
+    var it = resident.entrySet().iterator();
+    while (resident.size() > maxResident && it.hasNext()) {
+      var e = it.next();
+      if (e.getValue().users == 0 && !pinned.contains(e.getKey())) {
+        it.remove();
+        close(e.getValue());
+        LOG.debug("event=adapter_evicted task={}", e.getKey());
+      }
+    }
+  }
+
+  private void retire(Resident r) {
+    if (r == null) {
+      return;
+    }
+    r.retired = true;
+    if (r.users == 0) {
+      close(r);
+    } else {
+      draining.add(r);
+    }
+  }
+
+  private static void close(Resident r) {
+    if (r.adapter != null) {
+      r.adapter.close();
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    resident.values().forEach(TaskRegistry::close);
+    draining.forEach(TaskRegistry::close);
+    resident.clear();
+    draining.clear();
+  }
+}
