@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -q -B -o compile 2>/dev/null || mvn -q -B compile
-cp="target/classes:$(mvn -q -B -o dependency:build-classpath -Dmdep.outputFile=/dev/stdout 2>/dev/null)"
+mvn -q -B dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >/dev/null
+cp="target/classes:$(cat target/classpath.txt)"
 java -cp "$cp" io.loraflow.Main config --markdown > target/config-table.md
 python3 - <<'PY'
 s = open("README.md").read()

@@ -18,6 +18,6 @@ class ReadmeTest {
     assertTrue(start >= 0 && end > start, "README.md has the config-table markers");
     String table = readme.substring(readme.indexOf('\n', start) + 1, end);
     assertEquals(LoraflowConfig.markdownTable(), table,
-        "regenerate with: java -jar target/loraflow.jar config --markdown");
+        "regenerate with: docs/update-readme-config.sh");
   }
 }
