@@ -14,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hot-loads task adapters from a folder: {@code NAME.onnx_adapter} with {@code NAME.labels.txt}
+ * Hot-loads task adapters from a folder: {@code NAME.onnx_adapter} (or {@code NAME.safetensors})
+ * with {@code NAME.labels.txt}
  * appearing (or changing) registers task NAME; the adapter file disappearing unregisters it, its
  * in-flight events finishing first. Only tasks this folder registered are ever removed by it.
  *
@@ -22,13 +23,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdapterFolder {
   private static final Logger LOG = LoggerFactory.getLogger(AdapterFolder.class);
-  private static final String SUFFIX = ".onnx_adapter";
+  private static final List<String> SUFFIXES = List.of(".onnx_adapter", ".safetensors");
 
   private final Vertx vertx;
   private final Path dir;
   private final TaskRegistry tasks;
   private final long intervalMs;
   private final Map<String, Long> seen = new HashMap<>();
+  private final Map<String, Path> adapterFiles = new HashMap<>();
   private long timer = -1;
 
   public AdapterFolder(Vertx vertx, Path dir, TaskRegistry tasks, long intervalMs) {
@@ -53,9 +55,15 @@ public final class AdapterFolder {
   synchronized void scan() {
     Map<String, Long> now = new HashMap<>();
     try (Stream<Path> files = Files.list(dir)) {
-      for (Path f : files.filter(p -> p.getFileName().toString().endsWith(SUFFIX)).toList()) {
+      for (Path f : files.toList()) {
         String name = f.getFileName().toString();
-        now.put(name.substring(0, name.length() - SUFFIX.length()), Files.getLastModifiedTime(f).toMillis());
+        for (String suffix : SUFFIXES) {
+          if (name.endsWith(suffix)) {
+            String task = name.substring(0, name.length() - suffix.length());
+            now.put(task, Files.getLastModifiedTime(f).toMillis());
+            adapterFiles.put(task, f);
+          }
+        }
       }
     } catch (IOException e) {
       LOG.warn("event=adapters_scan_failed dir={} error={}", dir, e.toString());
@@ -66,7 +74,7 @@ public final class AdapterFolder {
         Path labels = dir.resolve(task + ".labels.txt");
         try {
           List<String> names = ModelPackage.readLabels(labels);
-          tasks.register(new TaskSpec(task, dir.resolve(task + SUFFIX), names));
+          tasks.register(new TaskSpec(task, adapterFiles.get(task), names));
           seen.put(task, modified);
         } catch (IOException | RuntimeException e) {
           LOG.warn("event=adapter_skipped task={} reason=\"{}\"", task, "needs " + labels + ": " + e.getMessage());

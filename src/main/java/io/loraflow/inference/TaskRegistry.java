@@ -2,7 +2,6 @@ package io.loraflow.inference;
 
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoraAdapter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -107,15 +106,15 @@ public final class TaskRegistry implements AutoCloseable {
       OrtLoraAdapter adapter = spec.adapter() == null ? null : load(spec.adapter());
       r = new Resident(spec, adapter);
       resident.put(task, r);
-      evictBeyondCapacity();
     }
-    r.users++;
+    r.users++; // before evicting, so the adapter being acquired is never the one evicted
+    evictBeyondCapacity();
     return r;
   }
 
   private static OrtLoraAdapter load(Path file) throws OrtException {
     try {
-      return OrtLoraAdapter.create(Files.readAllBytes(file));
+      return OrtLoraAdapter.create(AdapterFiles.read(file));
     } catch (java.io.IOException e) {
       throw new IllegalStateException("cannot read adapter " + file + ": " + e.getMessage(), e);
     }
@@ -129,6 +128,7 @@ public final class TaskRegistry implements AutoCloseable {
     }
   }
 
+  /** Closes least recently used idle, unpinned adapters while over capacity (busy ones stay). */
   private void evictBeyondCapacity() {
     var it = resident.entrySet().iterator();
     while (resident.size() > maxResident && it.hasNext()) {

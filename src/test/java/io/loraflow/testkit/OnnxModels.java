@@ -1,5 +1,6 @@
 package io.loraflow.testkit;
 
+import io.loraflow.inference.AdapterFiles;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -30,10 +31,68 @@ public final class OnnxModels {
   /** A model package of a matmul classifier with {@code hidden} units and {@code depth} extra layers. */
   public static Path writePackage(Path dir, String name, int hidden, int depth) throws IOException {
     Files.createDirectories(dir);
-    Files.write(dir.resolve("model.onnx"), model(hidden, depth, new Random(42)));
-    Files.writeString(dir.resolve("labels.txt"),
-        IntStream.range(0, CLASSES).mapToObj(i -> "class_" + i).collect(Collectors.joining("\n")) + "\n");
-    JsonObject manifest = new JsonObject()
+    Random rnd = new Random(42);
+    float[] w1 = random(3 * SIDE * SIDE * hidden, rnd, 1.0 / Math.sqrt(3 * SIDE * SIDE));
+    float[] w2 = random(hidden * CLASSES, rnd, 1.0 / Math.sqrt(hidden));
+    Files.write(dir.resolve("model.onnx"), model(hidden, depth, w1, w2, CLASSES, false));
+    writeLabels(dir.resolve("labels.txt"), "class_", CLASSES);
+    Files.writeString(dir.resolve("manifest.json"), manifest(name).encodePrettily());
+    return dir;
+  }
+
+  /**
+   * A multi-task package: {@code model.onnx} (the default task, merged), {@code
+   * model_lora_base.onnx} whose head {@code w2} is an overridable initializer, and task {@code
+   * other} ({@code classes} labels {@code other_i}) as an adapter replacing the head. Also writes
+   * {@code mergedOther}, a plain package of task {@code other} merged, to compare against.
+   */
+  public static Path writeMultiTaskPackage(Path dir, Path mergedOther, int hidden, int classes)
+      throws IOException {
+    Files.createDirectories(dir.resolve("adapters"));
+    Random rnd = new Random(42);
+    float[] w1 = random(3 * SIDE * SIDE * hidden, rnd, 1.0 / Math.sqrt(3 * SIDE * SIDE));
+    float[] w2 = random(hidden * CLASSES, rnd, 1.0 / Math.sqrt(hidden));
+    float[] w2Other = random(hidden * classes, new Random(7), 1.0 / Math.sqrt(hidden));
+    Files.write(dir.resolve("model.onnx"), model(hidden, 0, w1, w2, CLASSES, false));
+    Files.write(dir.resolve("model_lora_base.onnx"), model(hidden, 0, w1, w2, CLASSES, true));
+    writeLabels(dir.resolve("labels.txt"), "class_", CLASSES);
+    writeAdapter(dir.resolve("adapters/other.onnx_adapter"), hidden, classes, w2Other);
+    writeLabels(dir.resolve("adapters/other.labels.txt"), "other_", classes);
+    JsonObject manifest = manifest("multi").put("lora_base", "model_lora_base.onnx")
+        .put("default_task", "default")
+        .put("tasks", new JsonObject().put("other", new JsonObject()
+            .put("adapter", "adapters/other.onnx_adapter").put("labels", "adapters/other.labels.txt")));
+    Files.writeString(dir.resolve("manifest.json"), manifest.encodePrettily());
+
+    Files.createDirectories(mergedOther);
+    Files.write(mergedOther.resolve("model.onnx"), model(hidden, 0, w1, w2Other, classes, false));
+    writeLabels(mergedOther.resolve("labels.txt"), "other_", classes);
+    Files.writeString(mergedOther.resolve("manifest.json"), manifest("other-merged").encodePrettily());
+    return dir;
+  }
+
+  /** An adapter file replacing the head {@code w2} with a {@code [hidden, classes]} one. */
+  public static void writeAdapter(Path file, int hidden, int classes, float[] w2) throws IOException {
+    ByteBuffer raw = ByteBuffer.allocate(w2.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (float f : w2) {
+      raw.putFloat(f);
+    }
+    Files.write(file, AdapterFiles.write(List.of(
+        new AdapterFiles.Parameter("w2", new long[] {hidden, classes}, 1, raw.array()))));
+  }
+
+  /** Random head weights, for adapters made by tests. */
+  public static float[] randomHead(int hidden, int classes, long seed) {
+    return random(hidden * classes, new Random(seed), 1.0 / Math.sqrt(hidden));
+  }
+
+  public static void writeLabels(Path file, String prefix, int n) throws IOException {
+    Files.writeString(file, IntStream.range(0, n).mapToObj(i -> prefix + i)
+        .collect(Collectors.joining("\n")) + "\n");
+  }
+
+  private static JsonObject manifest(String name) {
+    return new JsonObject()
         .put("name", name).put("version", "test")
         .put("model", "model.onnx").put("labels", "labels.txt")
         .put("input", new JsonObject().put("name", "pixel_values").put("layout", "NCHW")
@@ -44,11 +103,10 @@ public final class OnnxModels {
             .put("mean", new JsonArray(List.of(0.5, 0.5, 0.5)))
             .put("std", new JsonArray(List.of(0.5, 0.5, 0.5)))
             .put("channel_order", "RGB"));
-    Files.writeString(dir.resolve("manifest.json"), manifest.encodePrettily());
-    return dir;
   }
 
-  static byte[] model(int hidden, int depth, Random rnd) {
+  /** {@code overridableHead}: w2 is also a graph input (with a symbolic class dimension). */
+  static byte[] model(int hidden, int depth, float[] w1, float[] w2, int classes, boolean overridableHead) {
     int in = 3 * SIDE * SIDE;
     Proto graph = new Proto();
     graph.message(1, node("Flatten", List.of("pixel_values"), "flat"));
@@ -58,7 +116,7 @@ public final class OnnxModels {
     }
     graph.message(1, node("MatMul", List.of("h" + depth, "w2"), "logits"));
     graph.string(2, "matmul_classifier");
-    graph.message(5, tensor("w1", new long[] {in, hidden}, random(in * hidden, rnd, 1.0 / Math.sqrt(in))));
+    graph.message(5, tensor("w1", new long[] {in, hidden}, w1));
     if (depth > 0) {
       float[] eye = new float[hidden * hidden];
       for (int i = 0; i < hidden; i++) {
@@ -66,9 +124,14 @@ public final class OnnxModels {
       }
       graph.message(5, tensor("eye", new long[] {hidden, hidden}, eye));
     }
-    graph.message(5, tensor("w2", new long[] {hidden, CLASSES}, random(hidden * CLASSES, rnd, 1.0 / Math.sqrt(hidden))));
+    graph.message(5, tensor("w2", new long[] {hidden, classes}, w2));
     graph.message(11, valueInfo("pixel_values", new Object[] {"batch", 3L, (long) SIDE, (long) SIDE}));
-    graph.message(12, valueInfo("logits", new Object[] {"batch", (long) CLASSES}));
+    if (overridableHead) {
+      graph.message(11, valueInfo("w2", new Object[] {(long) hidden, "num_classes"}));
+      graph.message(12, valueInfo("logits", new Object[] {"batch", "num_classes"}));
+    } else {
+      graph.message(12, valueInfo("logits", new Object[] {"batch", (long) classes}));
+    }
 
     Proto model = new Proto();
     model.varint(1, 8); // ir_version
