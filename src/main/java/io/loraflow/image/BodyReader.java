@@ -12,7 +12,8 @@ import java.util.Locale;
 /**
  * Collects one 2xx response body under a byte limit. A declared {@code Content-Length} over the
  * limit fails at once; otherwise bytes are counted as they stream and the stream is reset as soon
- * as the limit is passed ({@code TOO_LARGE}). A textual {@code Content-Type} fails early, and the
+ * as the limit is passed ({@code TOO_LARGE}), or as soon as a chunk arrives after the fetch's
+ * deadline ({@code FETCH_TIMEOUT}, transient). A textual {@code Content-Type} fails early, and the
  * finished body must start with a known image signature ({@code UNSUPPORTED_FORMAT}): that is the
  * content-type check, since the bytes, not the header, decide how the image is decoded.
  *
@@ -21,12 +22,14 @@ import java.util.Locale;
 final class BodyReader {
   private final HttpClientResponse response;
   private final long maxBytes;
+  private final long deadlineNanos;
   private final URI uri;
   private final Promise<Buffer> result = Promise.promise();
 
-  BodyReader(HttpClientResponse response, long maxBytes, URI uri) {
+  BodyReader(HttpClientResponse response, long maxBytes, long deadlineNanos, URI uri) {
     this.response = response;
     this.maxBytes = maxBytes;
+    this.deadlineNanos = deadlineNanos;
     this.uri = uri;
   }
 
@@ -47,13 +50,17 @@ final class BodyReader {
       }
       if (body.length() + (long) chunk.length() > maxBytes) {
         abort(tooLarge());
+      } else if (System.nanoTime() - deadlineNanos > 0) {
+        abort(new StageException(Reason.FETCH_TIMEOUT, "fetch deadline passed: " + uri, true,
+            null));
       } else {
         body.appendBuffer(chunk);
       }
     });
     response.exceptionHandler(err -> result.tryFail(FetchErrors.map(err, uri)));
     response.endHandler(v -> {
-      if (ImageFormat.sniff(body.getBytes(0, Math.min(body.length(), ImageFormat.SNIFF_BYTES))) == null) {
+      byte[] head = body.getBytes(0, Math.min(body.length(), ImageFormat.SNIFF_BYTES));
+      if (ImageFormat.sniff(head) == null) {
         result.tryFail(new StageException(Reason.UNSUPPORTED_FORMAT,
             "body is not an image (content-type " + type + "): " + uri));
       } else {

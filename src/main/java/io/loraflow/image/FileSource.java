@@ -18,8 +18,9 @@ import java.util.List;
 /**
  * Reads image files that lie under one of the allowed roots. A path with a {@code ..} segment,
  * or one that leaves every root lexically or once symlinks are resolved, is
- * {@code FORBIDDEN_TARGET}; a missing file is {@code FILE_NOT_FOUND}, a non-regular one {@code FETCH_FAILED}; a file over
- * {@code maxBytes} is {@code TOO_LARGE}. Relative paths resolve against the first root.
+ * {@code FORBIDDEN_TARGET}; a missing file is {@code FILE_NOT_FOUND}, a non-regular one
+ * {@code FETCH_FAILED}; a file over {@code maxBytes} is {@code TOO_LARGE}. Relative paths
+ * resolve against the first root.
  *
  * <p>Thread: {@link #fetch} from any thread; the file system is touched on a worker thread only.
  */

@@ -7,8 +7,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import java.net.InetAddress;
@@ -26,11 +26,17 @@ import java.util.Set;
  * {@link TargetGuard}, then connects to the first checked address ({@code setServer}) while the
  * Host header and TLS SNI carry the URL's host name, so DNS rebinding cannot swap the address
  * after the check. Redirects are followed by hand, each hop checked again. The body is counted
- * while it streams and the connection is reset once it passes {@code maxBytes}.
+ * while it streams and the connection is reset once it passes {@code maxBytes}. Besides the
+ * per-hop connect and idle timeouts, a body still streaming {@code connectTimeoutMs + 2 ×
+ * readTimeoutMs} after the fetch began fails with {@code FETCH_TIMEOUT}, so a server that trickles
+ * bytes just inside the idle timeout cannot hold a fetch for long.
  *
  * <p>Thread: {@link #fetch} may be called from any thread; callbacks run on Vert.x contexts.
  */
 final class HttpSource {
+  /** Connections per image server; Vert.x's default of 5 would serialise a burst from one CDN. */
+  private static final int CONNECTIONS_PER_SERVER = 32;
+
   private final Vertx vertx;
   private final FetchOptions options;
   private final TargetGuard guard;
@@ -42,20 +48,23 @@ final class HttpSource {
     this.guard = new TargetGuard(options.allowedTargets());
     this.client = vertx.createHttpClient(new HttpClientOptions()
         .setForceSni(true)
-        .setConnectTimeout(options.connectTimeoutMs()));
+        .setConnectTimeout(options.connectTimeoutMs()),
+        new PoolOptions().setHttp1MaxSize(CONNECTIONS_PER_SERVER));
   }
 
   Future<Buffer> fetch(URI uri) {
-    return hop(uri, new HashSet<>());
+    long budgetMs = options.connectTimeoutMs() + 2L * options.readTimeoutMs();
+    return hop(uri, new HashSet<>(), System.nanoTime() + budgetMs * 1_000_000);
   }
 
   Future<Void> close() {
     return client.close();
   }
 
-  private Future<Buffer> hop(URI uri, Set<URI> visited) {
+  private Future<Buffer> hop(URI uri, Set<URI> visited, long deadlineNanos) {
     if (!visited.add(uri.normalize())) {
-      return Future.failedFuture(new StageException(Reason.FETCH_FAILED, "redirect loop at " + uri));
+      return Future.failedFuture(
+          new StageException(Reason.FETCH_FAILED, "redirect loop at " + uri));
     }
     if (visited.size() > options.maxRedirects() + 1) {
       return Future.failedFuture(new StageException(Reason.FETCH_FAILED,
@@ -69,12 +78,12 @@ final class HttpSource {
         .compose(resp -> {
           int status = resp.statusCode();
           if (status >= 200 && status < 300) {
-            return new BodyReader(resp, options.maxBytes(), uri).read();
+            return new BodyReader(resp, options.maxBytes(), deadlineNanos, uri).read();
           }
           resp.request().reset();
           if (status >= 300 && status < 400 && resp.getHeader("Location") != null) {
             return redirect(uri, resp.getHeader("Location"))
-                .compose(next -> hop(next, visited));
+                .compose(next -> hop(next, visited, deadlineNanos));
           }
           boolean retry = status == 429 || status == 408 || status >= 500;
           return Future.failedFuture(new StageException(Reason.FETCH_FAILED,

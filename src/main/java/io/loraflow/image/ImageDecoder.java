@@ -11,12 +11,18 @@ import java.io.IOException;
  * <p>The format comes from the bytes' signature ({@code UNSUPPORTED_FORMAT} otherwise). The
  * header's width × height is checked against {@code maxPixels} before any pixel buffer is
  * allocated ({@code TOO_LARGE}, the decompression-bomb guard). Truncated or corrupt data is
- * {@code DECODE_FAILED}. No other exception escapes. Every format goes through
- * {@link ImageIoDecoder}; EXIF orientation is applied to JPEGs.
+ * {@code DECODE_FAILED}. No other exception escapes. JPEG and still WebP go through
+ * libjpeg-turbo and libwebp when they load ({@link NativeJpeg}, {@link NativeWebp}: fast, and
+ * the decoders PIL uses), everything else through {@link ImageIoDecoder}; the system property
+ * {@value #NATIVE_PROPERTY}{@code =false} forces ImageIO throughout. EXIF orientation is applied
+ * to JPEGs.
  *
  * <p>Thread: blocking and CPU-bound, call from a worker thread; safe for concurrent use.
  */
 public final class ImageDecoder {
+  /** System property: {@code false} forces ImageIO for every format (tests, diagnosis). */
+  public static final String NATIVE_PROPERTY = "loraflow.image.native";
+
   private final long maxPixels;
 
   public ImageDecoder(long maxPixels) {
@@ -28,7 +34,8 @@ public final class ImageDecoder {
 
   /** Which decoders are in use, for the startup log: e.g. "jpeg=libjpeg-turbo webp=libwebp". */
   public static String backends() {
-    return "jpeg=imageio webp=imageio";
+    return "jpeg=" + (NativeJpeg.available() ? "libjpeg-turbo" : "imageio")
+        + " webp=" + (NativeWebp.available() ? "libwebp" : "imageio");
   }
 
   public DecodedImage decode(byte[] bytes) {
@@ -37,7 +44,14 @@ public final class ImageDecoder {
       throw new StageException(Reason.UNSUPPORTED_FORMAT, "not a JPEG, PNG, GIF, BMP or WebP");
     }
     try {
-      DecodedImage image = ImageIoDecoder.decode(bytes, format, maxPixels);
+      DecodedImage image;
+      if (format == ImageFormat.JPEG && NativeJpeg.available()) {
+        image = NativeJpeg.decode(bytes, maxPixels);
+      } else if (format == ImageFormat.WEBP && NativeWebp.available() && !isAnimated(bytes)) {
+        image = NativeWebp.decode(bytes, maxPixels);
+      } else {
+        image = ImageIoDecoder.decode(bytes, format, maxPixels);
+      }
       return format == ImageFormat.JPEG
           ? ExifOrientation.apply(image, ExifOrientation.read(bytes)) : image;
     } catch (StageException e) {
@@ -47,5 +61,11 @@ public final class ImageDecoder {
     } catch (OutOfMemoryError e) {
       throw new StageException(Reason.TOO_LARGE, "out of memory decoding " + format, false, null);
     }
+  }
+
+  /** An extended WebP ("VP8X") with the animation flag; libwebp's simple API refuses those. */
+  private static boolean isAnimated(byte[] webp) {
+    return webp.length > 20 && webp[12] == 'V' && webp[13] == 'P' && webp[14] == '8'
+        && webp[15] == 'X' && (webp[20] & 0x02) != 0;
   }
 }

@@ -13,7 +13,8 @@ import java.awt.image.Raster;
  * Turns a decoded raster into {@link DecodedImage} bytes the way PIL's {@code convert} does:
  * grey expands to R = G = B, 16-bit samples keep their high byte, 1/2/4-bit samples scale to
  * 0–255, palettes map through their table, CMYK converts naively (no ICC:
- * {@code (255-c)(255-k)/255}, with Adobe-inverted samples read as such), colour profiles are ignored (PIL ignores them too).
+ * {@code (255-c)(255-k)/255}, with Adobe-inverted samples read as such), colour profiles are
+ * ignored (PIL ignores them too).
  *
  * <p>Byte and ushort interleaved rasters are read straight from their {@code DataBuffer}; other
  * layouts a row at a time. Never per-pixel {@code getRGB}. Stateless, any thread.

@@ -30,22 +30,25 @@ final class Resampler {
     int lastRow = outH == h ? y1 : rows.start[y1 - y0 - 1] + rows.count[y1 - y0 - 1];
     int tw = x1 - x0;
     byte[] tmp = new byte[(lastRow - firstRow) * tw * 3];
-    for (int y = firstRow; y < lastRow; y++) {
-      int in = y * w * 3;
-      int out = (y - firstRow) * tw * 3;
-      if (outW == w) {
-        System.arraycopy(src, in + x0 * 3, tmp, out, tw * 3);
-      } else {
-        horizontal(src, in, cols, tmp, out);
+    if (outW == w) {
+      for (int y = firstRow; y < lastRow; y++) {
+        System.arraycopy(src, (y * w + x0) * 3, tmp, (y - firstRow) * tw * 3, tw * 3);
       }
+    } else {
+      horizontal(src, w, firstRow, lastRow, cols, tmp);
     }
     if (outH == h) {
       return tmp;
     }
-    byte[] dst = new byte[(y1 - y0) * tw * 3];
-    int rowBytes = tw * 3;
+    return vertical(tmp, tw * 3, firstRow, rows);
+  }
+
+  /** Vertical pass: one output row per weight set, accumulated a whole row at a time. */
+  private static byte[] vertical(byte[] tmp, int rowBytes, int firstRow, Weights rows) {
+    int outRows = rows.count.length;
+    byte[] dst = new byte[outRows * rowBytes];
     int[] acc = new int[rowBytes];
-    for (int y = 0; y < y1 - y0; y++) {
+    for (int y = 0; y < outRows; y++) {
       Arrays.fill(acc, HALF);
       int kOff = y * rows.size;
       int first = (rows.start[y] - firstRow) * rowBytes;
@@ -62,27 +65,32 @@ final class Resampler {
     return dst;
   }
 
-  private static void horizontal(byte[] src, int in, Weights cols, byte[] tmp, int out) {
-    int[] k = cols.kernel;
-    int[] start = cols.start;
-    int[] count = cols.count;
-    int size = cols.size;
-    for (int x = 0, o = out; x < count.length; x++, o += 3) {
-      int kOff = x * size;
-      int kEnd = kOff + count[x];
-      int p = in + start[x] * 3;
-      int ss0 = HALF;
-      int ss1 = HALF;
-      int ss2 = HALF;
-      for (int j = kOff; j < kEnd; j++, p += 3) {
-        int kv = k[j];
-        ss0 += (src[p] & 0xff) * kv;
-        ss1 += (src[p + 1] & 0xff) * kv;
-        ss2 += (src[p + 2] & 0xff) * kv;
+  /**
+   * Horizontal pass over rows {@code [firstRow, lastRow)}, column by column so that each
+   * column's taps stay in registers while the rows stream past.
+   */
+  private static void horizontal(byte[] src, int w, int firstRow, int lastRow, Weights cols,
+      byte[] tmp) {
+    int tmpStride = cols.count.length * 3;
+    int srcStride = w * 3;
+    for (int x = 0; x < cols.count.length; x++) {
+      int kOff = x * cols.size;
+      int taps = cols.count[x];
+      int p0 = firstRow * srcStride + cols.start[x] * 3;
+      for (int y = firstRow, o = x * 3; y < lastRow; y++, o += tmpStride, p0 += srcStride) {
+        int ss0 = HALF;
+        int ss1 = HALF;
+        int ss2 = HALF;
+        for (int j = 0, p = p0; j < taps; j++, p += 3) {
+          int kv = cols.kernel[kOff + j];
+          ss0 += (src[p] & 0xff) * kv;
+          ss1 += (src[p + 1] & 0xff) * kv;
+          ss2 += (src[p + 2] & 0xff) * kv;
+        }
+        tmp[o] = clip8(ss0);
+        tmp[o + 1] = clip8(ss1);
+        tmp[o + 2] = clip8(ss2);
       }
-      tmp[o] = clip8(ss0);
-      tmp[o + 1] = clip8(ss1);
-      tmp[o + 2] = clip8(ss2);
     }
   }
 
@@ -93,7 +101,7 @@ final class Resampler {
     return v <= 0 ? 0 : (byte) (v >> PRECISION_BITS);
   }
 
-  /** Per-output-index first input index, tap count and fixed-point taps (Pillow precompute_coeffs). */
+  /** Per output index: first input index, tap count, fixed-point taps (precompute_coeffs). */
   private static final class Weights {
     final int[] start;
     final int[] count;

@@ -49,7 +49,7 @@ final class TargetGuard {
     return allowedHosts.contains(host.toLowerCase(Locale.ROOT));
   }
 
-  /** Throws {@code FORBIDDEN_TARGET} when {@code address} must not be contacted for {@code host}. */
+  /** Throws {@code FORBIDDEN_TARGET} when {@code address} must not be contacted for host. */
   void check(String host, InetAddress address) {
     if (hostAllowed(host) || allowedNets.stream().anyMatch(n -> n.contains(address))) {
       return;

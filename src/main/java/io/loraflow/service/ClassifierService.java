@@ -97,11 +97,12 @@ public final class ClassifierService extends VerticleBase {
           return wire(model, maxBatch);
         })
         .compose(v -> ingest.start())
-        .onSuccess(v -> LOG.info("event=started input={} output={} dlq={} group={} device={} maxBatch={} "
-                + "maxQueueDelayMs={} maxInFlight={} httpPort={}", config.getString(INPUT_TOPIC),
-            config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC), config.getString(GROUP_ID),
-            session.device(), maxBatch, config.getLong(MAX_QUEUE_DELAY_MS), config.getInt(MAX_IN_FLIGHT),
-            httpPort()));
+        .onSuccess(v -> LOG.info("event=started input={} output={} dlq={} group={} device={} tasks={} "
+                + "decoders=\"{}\" maxBatch={} maxQueueDelayMs={} maxInFlight={} guarantee={} httpPort={}",
+            config.getString(INPUT_TOPIC), config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC),
+            config.getString(GROUP_ID), session.device(), tasks.names(), ImageDecoder.backends(), maxBatch,
+            config.getLong(MAX_QUEUE_DELAY_MS), config.getInt(MAX_IN_FLIGHT),
+            config.getString(PROCESSING_GUARANTEE), httpPort()));
   }
 
   private Classifier classifier;

@@ -9,7 +9,13 @@ import io.loraflow.error.StageException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ImageDecoderTest {
@@ -79,6 +85,32 @@ class ImageDecoderTest {
     DecodedImage img = decoder.decode(image("exif_orientation_6.jpg"));
     assertEquals(160, img.width());
     assertEquals(100, img.height());
+  }
+
+  @Test
+  void testConcurrentDecodesMatchSequentialOnes() throws Exception {
+    String[] names = {"flower_640x427.jpg", "cmyk.jpg", "rgba.png", "palette_trns.png",
+        "two_frames.gif", "rgb24.bmp", "lossy.webp", "exif_orientation_6.jpg"};
+    byte[][] expected = new byte[names.length][];
+    for (int i = 0; i < names.length; i++) {
+      expected[i] = decoder.decode(image(names[i])).pixels();
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < names.length; i++) {
+          byte[] bytes = image(names[i]);
+          byte[] want = expected[i];
+          results.add(pool.submit(() -> Arrays.equals(want, decoder.decode(bytes).pixels())));
+        }
+      }
+      for (Future<Boolean> r : results) {
+        assertTrue(r.get(60, TimeUnit.SECONDS));
+      }
+    } finally {
+      pool.shutdown();
+    }
   }
 
   private static long usedHeap() {

@@ -109,6 +109,19 @@ class ImageFetcherTest {
   }
 
   @Test
+  void testTricklingServerHitsTheFetchDeadline() throws Exception {
+    int port = serve(req -> {
+      req.response().setChunked(true).write(Buffer.buffer(png).getBuffer(0, 100));
+      long timer = vertx.setPeriodic(100, id -> req.response().write("x"));
+      req.connection().closeHandler(v -> vertx.cancelTimer(timer));
+    });
+    FetchOptions options = allowLoopback().withTimeouts(300, 400);
+    StageException e = fetchFails(options, "http://127.0.0.1:" + port + "/trickle.png");
+    assertEquals(Reason.FETCH_TIMEOUT, e.reason());
+    assertTrue(e.isTransient());
+  }
+
+  @Test
   void testBodyOverLimitIsTooLargeWhileStreaming() throws Exception {
     int port = serve(req -> {
       req.response().setChunked(true);

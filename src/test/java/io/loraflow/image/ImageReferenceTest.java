@@ -24,7 +24,8 @@ class ImageReferenceTest {
         ((ImageReference.LocalFile) ImageReference.parse("/data/a.jpg")).path());
     assertEquals(Path.of("img/a.jpg"),
         ((ImageReference.LocalFile) ImageReference.parse("img/a.jpg")).path());
-    ImageReference.Data data = (ImageReference.Data) ImageReference.parse("data:image/png;base64,AAA=");
+    ImageReference.Data data =
+        (ImageReference.Data) ImageReference.parse("data:image/png;base64,AAA=");
     assertEquals("image/png", data.mediaType());
     assertEquals("AAA=", data.base64());
   }

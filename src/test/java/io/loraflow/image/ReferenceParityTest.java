@@ -23,9 +23,9 @@ import org.junit.jupiter.api.TestFactory;
  * {@code tools/model/image_reference.py}: mean abs error <= 1/255 and max <= 8/255 in [0, 1]
  * units (mean 0, std 1 so the tensor is ToTensor's output).
  *
- * <p>Without libwebp (see {@link ImageDecoder#backends}), lossy WebP goes through TwelveMonkeys' pure-Java VP8
- * decoder, which upsamples chroma without libwebp's "fancy" filter; it is then held to a looser
- * bound ({@link #LOSSY_WEBP_MEAN}, {@link #LOSSY_WEBP_MAX}).
+ * <p>Without libwebp (see {@link ImageDecoder#backends}), lossy WebP goes through TwelveMonkeys'
+ * pure-Java VP8 decoder, which upsamples chroma without libwebp's "fancy" filter; it is then
+ * held to a looser bound ({@link #LOSSY_WEBP_MEAN}, {@link #LOSSY_WEBP_MAX}).
  */
 class ReferenceParityTest {
   static final Path IMAGES = Path.of("src/test/resources/images");
