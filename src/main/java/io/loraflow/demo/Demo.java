@@ -3,6 +3,7 @@ package io.loraflow.demo;
 import io.loraflow.broker.EmbeddedKafka;
 import io.loraflow.broker.Topics;
 import io.loraflow.config.LoraflowConfig;
+import io.loraflow.inference.ModelPackage;
 import io.loraflow.service.ClassifierService;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -51,7 +52,17 @@ public final class Demo {
       return 2;
     }
     SampleSet samples = SampleSet.load(modelDir);
-    int events = Integer.parseInt(opts.getOrDefault("events", String.valueOf(samples.samples().size())));
+    // Other tasks of a multi-task package, with labelled samples in a sibling package (the bundled
+    // digits task: models/digits/samples): every third event asks for one of them.
+    Map<String, SampleSet> taskSamples = new java.util.TreeMap<>();
+    for (String task : ModelPackage.load(modelDir).tasks().keySet()) {
+      Path dir = modelDir.toAbsolutePath().getParent().resolve(task);
+      if (!dir.equals(modelDir.toAbsolutePath()) && Files.isRegularFile(dir.resolve("samples/labels.csv"))) {
+        taskSamples.put(task, SampleSet.load(dir));
+      }
+    }
+    int events = Integer.parseInt(opts.getOrDefault("events",
+        String.valueOf(samples.samples().size() * (taskSamples.isEmpty() ? 1 : 3) / 2)));
 
     System.out.println("demo: starting an embedded Kafka broker…");
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
@@ -67,7 +78,8 @@ public final class Demo {
             LoraflowConfig.INPUT_TOPIC, INPUT, LoraflowConfig.OUTPUT_TOPIC, OUTPUT,
             LoraflowConfig.DLQ_TOPIC, DLQ, LoraflowConfig.GROUP_ID, "loraflow-demo",
             LoraflowConfig.MODEL, modelDir.toString(),
-            LoraflowConfig.FETCH_ALLOWED_ROOTS, samples.dir().toString(),
+            LoraflowConfig.FETCH_ALLOWED_ROOTS, samples.dir() + taskSamples.values().stream()
+                .map(t -> "," + t.dir()).collect(java.util.stream.Collectors.joining()),
             LoraflowConfig.FETCH_ALLOWED_TARGETS, "127.0.0.1/32",
             LoraflowConfig.HTTP_PORT, opts.getOrDefault("http-port", "0")));
         System.out.println("demo: loading the model " + modelDir + " and joining the group…");
@@ -75,7 +87,8 @@ public final class Demo {
         vertx.deployVerticle(service).await();
         System.out.println("demo: dashboard at http://127.0.0.1:" + service.httpPort() + "/");
         long start = System.nanoTime();
-        Map<String, String> truth = publish(kafka.bootstrapServers(), samples, events, http.actualPort());
+        Map<String, String> truth = publish(kafka.bootstrapServers(), samples, taskSamples, events,
+            http.actualPort());
         return collect(kafka.bootstrapServers(), truth, start);
       } finally {
         vertx.close().await();
@@ -95,18 +108,33 @@ public final class Demo {
     }).listen(0, "127.0.0.1").await();
   }
 
-  /** Sends the events, rotating through the reference kinds; returns id → true label. */
-  private static Map<String, String> publish(String bootstrap, SampleSet samples, int events, int httpPort)
-      throws Exception {
+  /**
+   * Sends the events, rotating through the reference kinds and, every third event, the other
+   * tasks; returns id → true label.
+   */
+  private static Map<String, String> publish(String bootstrap, SampleSet samples,
+      Map<String, SampleSet> taskSamples, int events, int httpPort) throws Exception {
     Map<String, String> truth = new HashMap<>();
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.put("acks", "all");
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      List<String> tasks = List.copyOf(taskSamples.keySet());
       for (int i = 0; i < events; i++) {
-        SampleSet.Sample s = samples.samples().get(i % samples.samples().size());
         String id = String.format("demo-%04d", i);
+        if (!tasks.isEmpty() && i % 3 == 2) {
+          String task = tasks.get((i / 3) % tasks.size());
+          List<SampleSet.Sample> set = taskSamples.get(task).samples();
+          SampleSet.Sample s = set.get((i / 3) % set.size());
+          truth.put(id, s.label());
+          JsonObject json = new JsonObject().put("id", id).put("task", task).put("topK", 3)
+              .put("image", i % 2 == 0 ? s.file().toString() : "data:image/png;base64,"
+                  + Base64.getEncoder().encodeToString(Files.readAllBytes(s.file())));
+          producer.send(new ProducerRecord<>(INPUT, id.getBytes(StandardCharsets.UTF_8), json.toBuffer().getBytes()));
+          continue;
+        }
+        SampleSet.Sample s = samples.samples().get(i % samples.samples().size());
         truth.put(id, s.label());
         String name = s.file().getFileName().toString();
         ProducerRecord<byte[], byte[]> record;
@@ -126,7 +154,8 @@ public final class Demo {
       }
       producer.flush();
     }
-    System.out.printf("demo: published %d image requests (file:, path, data:, http://, raw bytes)%n", events);
+    System.out.printf("demo: published %d image requests (file:, path, data:, http://, raw bytes)%s%n", events,
+        taskSamples.isEmpty() ? "" : ", every third one for task " + String.join("/", taskSamples.keySet()));
     return truth;
   }
 
@@ -142,7 +171,7 @@ public final class Demo {
     p.put("auto.offset.reset", "earliest");
     int results = 0;
     int deadLetters = 0;
-    int correct = 0;
+    Map<String, int[]> perTask = new java.util.TreeMap<>(); // task → {correct, results}
     Map<String, Boolean> seen = new HashMap<>();
     long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
     try (KafkaConsumer<byte[], byte[]> consumer =
@@ -163,10 +192,13 @@ public final class Demo {
           }
           results++;
           String label = json.getJsonArray("labels").getString(0);
+          String task = json.getJsonObject("model").getString("task", "default");
           boolean ok = label.equals(truth.get(id));
-          correct += ok ? 1 : 0;
-          System.out.printf("[%4d/%d] %s  truth=%-12s → %-12s %.3f %s  (batch %d, %.1f ms)%n", seen.size(),
-              truth.size(), id, truth.get(id), label, json.getJsonArray("scores").getDouble(0),
+          int[] counts = perTask.computeIfAbsent(task, t -> new int[2]);
+          counts[0] += ok ? 1 : 0;
+          counts[1]++;
+          System.out.printf("[%4d/%d] %s %-8s truth=%-12s → %-12s %.3f %s  (batch %d, %.1f ms)%n", seen.size(),
+              truth.size(), id, task, truth.get(id), label, json.getJsonArray("scores").getDouble(0),
               ok ? "✓" : "✗", json.getInteger("batchSize"), json.getJsonObject("timingsMs").getDouble("total"));
         }
       }
@@ -175,8 +207,8 @@ public final class Demo {
     System.out.println();
     System.out.printf("summary: %d events, %d results, %d dead letters, %d missing%n", truth.size(),
         results, deadLetters, truth.size() - seen.size());
-    System.out.printf("summary: accuracy %.1f%% (%d/%d against the known labels)%n",
-        results == 0 ? 0.0 : 100.0 * correct / results, correct, results);
+    perTask.forEach((task, c) -> System.out.printf("summary: task %s accuracy %.1f%% (%d/%d against the known labels)%n",
+        task, 100.0 * c[0] / c[1], c[0], c[1]));
     System.out.printf("summary: %.1f events/s end to end (%.1f s, including fetch, decode and publish)%n",
         truth.size() / seconds, seconds);
     return seen.size() == truth.size() ? 0 : 1;

@@ -45,7 +45,7 @@ public final class TaskAdmin {
 
   private void load(RoutingContext rc) {
     if (!multiTask || tasks.get() == null) {
-      error(rc, 409, "this model package serves one merged task; multi-task needs a lora_base");
+      error(rc, 409, "this model package serves one merged task; multi-task needs a lora_base_model");
       return;
     }
     JsonObject body;

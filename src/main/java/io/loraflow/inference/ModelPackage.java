@@ -60,9 +60,9 @@ public record ModelPackage(
       }
       List<String> labels = readLabels(labelsFile);
       String defaultTask = m.getString("default_task", "default");
-      Path loraBase = m.getString("lora_base") == null ? null : dir.resolve(m.getString("lora_base"));
+      Path loraBase = m.getString("lora_base_model") == null ? null : dir.resolve(m.getString("lora_base_model"));
       if (loraBase != null && !Files.isRegularFile(loraBase)) {
-        throw new IllegalArgumentException(manifestFile + ": lora_base " + loraBase + " not found");
+        throw new IllegalArgumentException(manifestFile + ": lora_base_model " + loraBase + " not found");
       }
       return new ModelPackage(dir, m.getString("name", dir.getFileName().toString()),
           m.getString("version", "0"), model, input.getString("name", "pixel_values"),
@@ -108,7 +108,7 @@ public record ModelPackage(
   }
 
   /**
-   * True when events are served through LoRA adapters on the base graph ({@code lora_base} and
+   * True when events are served through LoRA adapters on the base graph ({@code lora_base_model} and
    * more than one task); otherwise the merged {@code model} serves the single task, with no
    * adapter overhead.
    */

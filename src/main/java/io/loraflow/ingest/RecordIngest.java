@@ -11,8 +11,11 @@ import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Offsets</h2>
  * Every record is registered with its partition's {@link PartitionOffsets} on arrival and marked
  * complete when its outcome (result or dead letter) is acknowledged; {@link OffsetCommitter}
- * commits from that.
+ * commits from that. An event keeps its in-flight slot until its offset is committed (a full gate
+ * triggers a commit at once), so a crash repeats at most {@code max.in.flight} events.
  *
  * <p>Concurrency: event loop only (the consumer's handlers run on the deploying context).
  */
@@ -60,6 +64,11 @@ public final class RecordIngest {
   private boolean stopping;
   private long commitTimer = -1;
   private Promise<Void> drained;
+  /** Events between start and outcome (a subset of the gate's count). */
+  private int processing;
+  /** Completed offsets whose commit is pending; each holds a gate slot. */
+  private final Map<PartitionOffsets, TreeSet<Long>> awaitingCommit = new HashMap<>();
+  private boolean committing;
 
   /**
    * {@code processor} handles one record and completes when its outcome is acknowledged by the
@@ -82,7 +91,7 @@ public final class RecordIngest {
     consumer.partitionsRevokedHandler(this::onRevoked);
     consumer.exceptionHandler(e -> LOG.warn("event=consumer_error error={}", e.toString()));
     consumer.handler(this::onRecord);
-    commitTimer = vertx.setPeriodic(commitIntervalMs, id -> offsets.commitAll());
+    commitTimer = vertx.setPeriodic(commitIntervalMs, id -> commitNow());
     return consumer.subscribe(topic);
   }
 
@@ -108,19 +117,63 @@ public final class RecordIngest {
 
   private void begin(Admitted a) {
     gate.acquire();
+    processing++;
     processor.apply(a.record).onComplete(ar -> {
+      processing--;
       if (ar.failed()) {
         LOG.error("event=processor_failed offset={} error={}", a.record.offset(), ar.cause().toString());
+        gate.release();
+      } else if (a.state.isRevoked()) {
+        gate.release(); // no longer ours to commit
       } else {
+        // The slot stays taken until the offset is committed: after a crash, only events holding
+        // a slot can be processed again, so duplicates stay within max.in.flight.
         a.state.completed(a.record.offset());
+        awaitingCommit.computeIfAbsent(a.state, s -> new TreeSet<>()).add(a.record.offset());
+        if (!gate.hasRoom()) {
+          commitNow();
+        }
       }
-      gate.release();
       startWaiting();
       maybeResume();
-      if (drained != null && gate.inFlight() == 0) {
+      if (drained != null && processing == 0) {
         drained.tryComplete();
       }
     });
+  }
+
+  /** Commits what is done now (one commit at a time), then frees the slots of committed events. */
+  private void commitNow() {
+    if (committing) {
+      return;
+    }
+    committing = true;
+    offsets.commitAll().onComplete(ar -> {
+      committing = false;
+      releaseCommitted();
+    });
+  }
+
+  private void releaseCommitted() {
+    for (var it = awaitingCommit.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      TreeSet<Long> done = e.getValue();
+      if (e.getKey().isRevoked()) {
+        done.forEach(o -> gate.release());
+        done.clear();
+      } else {
+        long committed = e.getKey().committedPosition();
+        while (!done.isEmpty() && done.first() < committed) {
+          done.pollFirst();
+          gate.release();
+        }
+      }
+      if (done.isEmpty()) {
+        it.remove();
+      }
+    }
+    startWaiting();
+    maybeResume();
   }
 
   private void startWaiting() {
@@ -177,7 +230,7 @@ public final class RecordIngest {
     }
     assigned.removeAll(revoked);
     waiting.removeIf(a -> revoked.contains(new TopicPartition(a.record.topic(), a.record.partition())));
-    offsets.revoked(revoked);
+    offsets.revoked(revoked).onComplete(ar -> releaseCommitted());
   }
 
   /**
@@ -191,11 +244,11 @@ public final class RecordIngest {
     }
     waiting.clear();
     drained = Promise.promise();
-    if (gate.inFlight() == 0) {
+    if (processing == 0) {
       drained.tryComplete();
     }
     long timer = vertx.setTimer(Math.max(1, timeoutMs), id -> {
-      LOG.warn("event=shutdown_timeout inFlight={}", gate.inFlight());
+      LOG.warn("event=shutdown_timeout inFlight={}", processing);
       drained.tryComplete();
     });
     return drained.future()
@@ -208,6 +261,11 @@ public final class RecordIngest {
   }
 
   /** Events started and not yet published. */
+  public int processing() {
+    return processing;
+  }
+
+  /** Events started and not yet committed (processing, or done and awaiting their commit). */
   public int inFlight() {
     return gate.inFlight();
   }

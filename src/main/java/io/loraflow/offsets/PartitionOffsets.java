@@ -55,6 +55,11 @@ public final class PartitionOffsets {
     committed = Math.max(committed, position);
   }
 
+  /** The last position committed successfully (every offset below it is done), or -1. */
+  public long committedPosition() {
+    return committed;
+  }
+
   public void revoke() {
     revoked = true;
   }

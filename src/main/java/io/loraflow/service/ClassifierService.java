@@ -125,6 +125,9 @@ public final class ClassifierService extends VerticleBase {
         }, false));
     KafkaProducer<Buffer, Buffer> producer = KafkaProducer.create(vertx, KafkaClients.producer(config));
     KafkaConsumer<Buffer, Buffer> consumer = KafkaConsumer.create(vertx, KafkaClients.consumer(config));
+    // Commits, pauses and resumes run on the consumer's thread between polls; with the client's
+    // default 1 s poll timeout a commit waits up to 1 s whenever every partition is paused.
+    consumer.pollTimeout(java.time.Duration.ofMillis(Math.min(100, config.getLong(COMMIT_INTERVAL_MS))));
     OffsetSink offsetSink;
     Future<Void> ready = Future.succeededFuture();
     if (KafkaClients.exactlyOnce(config)) {
@@ -153,7 +156,7 @@ public final class ClassifierService extends VerticleBase {
         config.getLong(COMMIT_INTERVAL_MS), processor::process);
     new KafkaClientMetrics(consumer.unwrap()).bindTo(metrics.registry());
     new KafkaClientMetrics(producer.unwrap()).bindTo(metrics.registry());
-    metrics.gauge("loraflow.events.in.flight", "Events between ingest and publish", gate::inFlight);
+    metrics.gauge("loraflow.events.in.flight", "Events between ingest and publish", () -> ingest.processing());
     metrics.gauge("loraflow.events.queued", "Events waiting for a batch", batcher::queued);
     metrics.gauge("loraflow.partitions.paused", "Assigned partitions paused for backpressure",
         () -> ingest.pausedPartitions());
@@ -164,7 +167,7 @@ public final class ClassifierService extends VerticleBase {
           config.getLong(ADAPTERS_SCAN_INTERVAL_MS));
       adapterFolder.start();
     } else if (!config.getString(ADAPTERS_DIR).isBlank()) {
-      LOG.warn("event=adapters_dir_ignored reason=\"model package has no lora_base and one task\"");
+      LOG.warn("event=adapters_dir_ignored reason=\"model package has no lora_base_model and one task\"");
     }
     metrics.gauge("loraflow.tasks.resident", "Task adapters loaded in ONNX Runtime", () -> tasks.residentNames().size());
     return ready;

@@ -22,6 +22,10 @@ public final class KafkaClients {
     // Offsets are committed by the service, only for published events.
     p.put("enable.auto.commit", "false");
     p.put("auto.offset.reset", "earliest");
+    // Small per-partition fetches: the consumer hands records out partition by partition, one
+    // buffered fetch at a time, so a big fetch of one partition starves the others while it is
+    // worked off. 32 KiB slices (~200 small records) keep the assigned partitions interleaved.
+    p.put("max.partition.fetch.bytes", "32768");
     p.put("partition.assignment.strategy",
         "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
     if (exactlyOnce(config)) {

@@ -58,7 +58,7 @@ public final class OnnxModels {
     writeLabels(dir.resolve("labels.txt"), "class_", CLASSES);
     writeAdapter(dir.resolve("adapters/other.onnx_adapter"), hidden, classes, w2Other);
     writeLabels(dir.resolve("adapters/other.labels.txt"), "other_", classes);
-    JsonObject manifest = manifest("multi").put("lora_base", "model_lora_base.onnx")
+    JsonObject manifest = manifest("multi").put("lora_base_model", "model_lora_base.onnx")
         .put("default_task", "default")
         .put("tasks", new JsonObject().put("other", new JsonObject()
             .put("adapter", "adapters/other.onnx_adapter").put("labels", "adapters/other.labels.txt")));

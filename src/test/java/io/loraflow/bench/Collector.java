@@ -1,0 +1,187 @@
+package io.loraflow.bench;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Reads the output (and dead-letter) topics on its own thread with a plain Kafka consumer
+ * (assigned, no group), from the beginning. It timestamps the arrival of record number
+ * {@code warmup} and of record number {@code expected}, so the rate excludes start-up and JIT
+ * warm-up; with {@code latency} it parses each value and records {@code now - attributes.t}
+ * (the producer's {@code System.nanoTime()}, same JVM).
+ */
+final class Collector implements AutoCloseable {
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Thread thread;
+  private final String dlq;
+  private final boolean latency;
+  private final long warmup;
+  private final long expected;
+  private final AtomicLong count = new AtomicLong();
+  private final AtomicLong deadLetters = new AtomicLong();
+  private final CountDownLatch done = new CountDownLatch(1);
+  private volatile boolean stop;
+  private volatile long warmupAtNanos;
+  private volatile long doneAtNanos;
+  private volatile double warmupCpu;
+  private volatile double doneCpu;
+  private volatile long firstAtNanos;
+  private final List<long[]> latencies = new ArrayList<>();
+  private long[] chunk = new long[4096];
+  private int inChunk;
+  private volatile long latencyFromNanos = Long.MAX_VALUE;
+
+  Collector(String bootstrap, String out, String dlq, long warmup, long expected, boolean latency) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap);
+    p.put("max.poll.records", "2000");
+    p.put("fetch.max.wait.ms", "20");
+    this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.dlq = dlq;
+    this.latency = latency;
+    this.warmup = warmup;
+    this.expected = expected;
+    List<TopicPartition> parts = new ArrayList<>();
+    for (String t : List.of(out, dlq)) {
+      for (PartitionInfo pi : consumer.partitionsFor(t)) {
+        parts.add(new TopicPartition(t, pi.partition()));
+      }
+    }
+    consumer.assign(parts);
+    consumer.seekToBeginning(parts);
+    parts.forEach(consumer::position); // resolve positions now, not during the measurement
+    this.thread = new Thread(this::loop, "bench-collector");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void loop() {
+    try {
+      while (!stop) {
+        var records = consumer.poll(Duration.ofMillis(50));
+        long now = System.nanoTime();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+          long n = count.incrementAndGet();
+          if (n == 1) {
+            firstAtNanos = now;
+          }
+          if (r.topic().equals(dlq)) {
+            deadLetters.incrementAndGet();
+          } else if (latency && now >= latencyFromNanos) {
+            JsonObject v = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
+            JsonObject attrs = v.getJsonObject("attributes");
+            if (attrs != null && attrs.getLong("t") != null && attrs.getLong("t") != 0) {
+              addLatency(now - attrs.getLong("t"));
+            }
+          }
+          if (n == warmup) {
+            warmupAtNanos = now;
+            warmupCpu = Runs.cpuSeconds();
+          }
+          if (n == expected) {
+            doneAtNanos = now;
+            doneCpu = Runs.cpuSeconds();
+            done.countDown();
+          }
+        }
+      }
+    } catch (org.apache.kafka.common.errors.WakeupException e) {
+      // closing
+    } finally {
+      consumer.close(Duration.ofSeconds(2));
+    }
+  }
+
+  private synchronized void addLatency(long nanos) {
+    if (inChunk == chunk.length) {
+      latencies.add(chunk);
+      chunk = new long[4096];
+      inChunk = 0;
+    }
+    chunk[inChunk++] = nanos;
+  }
+
+  /** Only results that arrive after this moment count towards the latency percentiles. */
+  void latencyFrom(long nanos) {
+    latencyFromNanos = nanos;
+  }
+
+  boolean await(long timeoutMs) throws InterruptedException {
+    return done.await(timeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  long count() {
+    return count.get();
+  }
+
+  long deadLetters() {
+    return deadLetters.get();
+  }
+
+  long firstAtNanos() {
+    return firstAtNanos;
+  }
+
+  /** Events per second between record {@code warmup} and record {@code expected}. */
+  double rate() {
+    if (doneAtNanos == 0 || warmupAtNanos == 0 || doneAtNanos == warmupAtNanos) {
+      return Double.NaN;
+    }
+    return (expected - warmup) / ((doneAtNanos - warmupAtNanos) / 1e9);
+  }
+
+  /** CPU cores this JVM used between record {@code warmup} and record {@code expected}. */
+  double cpuCores() {
+    return doneAtNanos == 0 ? Double.NaN : (doneCpu - warmupCpu) / measuredSeconds();
+  }
+
+  /** CPU milliseconds of this JVM (service or passthrough, broker, collector) per event in that window. */
+  double cpuMsPerEvent() {
+    return doneAtNanos == 0 ? Double.NaN : (doneCpu - warmupCpu) * 1000 / (expected - warmup);
+  }
+
+  double measuredSeconds() {
+    return (doneAtNanos - warmupAtNanos) / 1e9;
+  }
+
+  /** p50, p95, p99, max latency in ms, and the number of samples. */
+  synchronized double[] latencyMs() {
+    int n = latencies.size() * 4096 + inChunk;
+    long[] all = new long[n];
+    int i = 0;
+    for (long[] c : latencies) {
+      System.arraycopy(c, 0, all, i, c.length);
+      i += c.length;
+    }
+    System.arraycopy(chunk, 0, all, i, inChunk);
+    Arrays.sort(all);
+    if (n == 0) {
+      return new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0};
+    }
+    return new double[] {pct(all, 50), pct(all, 95), pct(all, 99), all[n - 1] / 1e6, n};
+  }
+
+  private static double pct(long[] sorted, double p) {
+    int idx = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, idx))] / 1e6;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop = true;
+    thread.join(5000);
+  }
+}

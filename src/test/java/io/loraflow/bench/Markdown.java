@@ -1,0 +1,200 @@
+package io.loraflow.bench;
+
+import static io.loraflow.bench.Harness.fmt;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/** report.json → report.md. */
+final class Markdown {
+  private static final String ROUNDS_HEADER = "| Round | Bare ORT images/s | End-to-end events/s | Mean batch | Ratio "
+      + "| JVM CPU cores used (bare / e2e) | JVM CPU ms per image/event (bare / e2e) | Load |\n"
+      + "|---|---|---|---|---|---|---|---|\n";
+
+  private Markdown() {
+  }
+
+  static String render(JsonObject report) {
+    JsonObject m = report.getJsonObject("meta");
+    JsonObject c = report.getJsonObject("cases");
+    StringBuilder s = new StringBuilder();
+    s.append("# loraflow benchmark report\n\n");
+    s.append("- Date: ").append(m.getString("date")).append(" (").append(m.getString("mode")).append(" mode)\n");
+    s.append("- Machine: ").append(m.getInteger("cores")).append(" cores, ").append(m.getString("cpu")).append(", ")
+        .append(m.getString("java")).append('\n');
+    s.append("- Load average (1/5/15 min): ").append(m.getString("loadAverageAtStart")).append(" at start, ")
+        .append(m.getString("loadAverageAtEnd")).append(" at end\n");
+    s.append("- Command: `").append(m.getString("command")).append("` (code at ").append(m.getString("commit"))
+        .append(")\n\n");
+
+    s.append("## Ratios\n\n| Case | Ratio (median) | Rounds | Target | Verdict |\n|---|---|---|---|---|\n");
+    ratioRow(s, "Small-model-bound: end-to-end / bare ORT", c.getJsonObject("smallModelBound"));
+    ratioRow(s, "Model-bound (ViT-B/16): end-to-end / bare ORT", c.getJsonObject("modelBound"));
+    ratioRow(s, "Pipe-bound: end-to-end / Vert.x passthrough", c.getJsonObject("pipeBound"));
+    s.append('\n');
+
+    JsonObject small = c.getJsonObject("smallModelBound");
+    if (small != null) {
+      s.append("## Small-model-bound\n\n").append(small.getString("what")).append(".\n\n");
+      s.append(ROUNDS_HEADER);
+      rounds(s, small.getJsonArray("rounds"), "bare", "imagesPerSec");
+      profile(s, "End-to-end profile (JFR)", small.getJsonArray("rounds").getJsonObject(0).getJsonObject("endToEnd"));
+    }
+    JsonObject vit = c.getJsonObject("modelBound");
+    if (vit != null) {
+      s.append("## Model-bound (ViT-B/16-224 with LoRA)\n\n");
+      if (!"measured".equals(vit.getString("status"))) {
+        s.append("Skipped: ").append(vit.getString("note")).append("\n\n");
+      } else {
+        s.append(vit.getString("what")).append(".\n\n");
+        s.append(ROUNDS_HEADER);
+        rounds(s, vit.getJsonArray("rounds"), "bare", "imagesPerSec");
+        profile(s, "End-to-end profile (JFR)", vit.getJsonArray("rounds").getJsonObject(0).getJsonObject("endToEnd"));
+      }
+    }
+    JsonObject pipe = c.getJsonObject("pipeBound");
+    if (pipe != null) {
+      s.append("## Pipe-bound\n\n").append(pipe.getString("what")).append(".\n\n");
+      s.append("| Round | Service end-to-end events/s | Vert.x passthrough events/s | kcat passthrough events/s | "
+          + "Ratio (service/passthrough) | Passthrough/kcat | JVM CPU cores (service / passthrough) "
+          + "| JVM CPU ms per event (service / passthrough) | Load |\n|---|---|---|---|---|---|---|---|---|\n");
+      JsonArray rs = pipe.getJsonArray("rounds");
+      for (int i = 0; i < rs.size(); i++) {
+        JsonObject r = rs.getJsonObject(i);
+        JsonObject k = r.getJsonObject("kcat");
+        s.append("| ").append(i + 1).append(" | ").append(fmt(r.getJsonObject("endToEnd").getDouble("eventsPerSec")))
+            .append(" | ").append(fmt(r.getJsonObject("passthrough").getDouble("eventsPerSec"))).append(" | ")
+            .append(k == null ? "n/a" : fmt(k.getDouble("eventsPerSec"))).append(" | ").append(fmt(r.getDouble("ratio")))
+            .append(" | ").append(fmt(r.getDouble("passthroughVsKcat"))).append(" | ")
+            .append(fmt(r.getJsonObject("endToEnd").getDouble("jvmCpuCores"))).append(" / ")
+            .append(fmt(r.getJsonObject("passthrough").getDouble("jvmCpuCores"))).append(" | ")
+            .append(fmt(r.getJsonObject("endToEnd").getDouble("jvmCpuMsPerEvent"))).append(" / ")
+            .append(fmt(r.getJsonObject("passthrough").getDouble("jvmCpuMsPerEvent"))).append(" | ").append(r.getString("load"))
+            .append(" |\n");
+      }
+      if (pipe.getString("kcatNote") != null) {
+        s.append("\n").append(pipe.getString("kcatNote")).append('\n');
+      }
+      s.append('\n');
+      profile(s, "Service end-to-end profile (JFR)", rs.getJsonObject(0).getJsonObject("endToEnd"));
+      profile(s, "Vert.x passthrough profile (JFR)", rs.getJsonObject(0).getJsonObject("passthrough"));
+    }
+    JsonObject b = c.getJsonObject("batching");
+    if (b != null) {
+      s.append("## Batching and threads\n\n").append(b.getString("what")).append(". Load ").append(b.getString("load"))
+          .append(".\n\n");
+      s.append("| max.batch.size | max.queue.delay.ms | decode.threads | inference.threads | events/s | mean batch | "
+          + "p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|\n");
+      for (String k : new String[] {"batchAndDelay", "threadSplits"}) {
+        JsonArray rows = b.getJsonArray(k);
+        for (int i = 0; i < rows.size(); i++) {
+          JsonObject r = rows.getJsonObject(i);
+          s.append("| ").append(r.getValue("max.batch.size")).append(" | ").append(r.getValue("max.queue.delay.ms"))
+              .append(" | ").append(r.getValue("decode.threads")).append(" | ").append(r.getValue("inference.threads"))
+              .append(" | ").append(fmt(r.getDouble("eventsPerSec"))).append(" | ").append(fmt(r.getDouble("meanBatch")))
+              .append(" | ").append(fmt(r.getDouble("p50Ms"))).append(" | ").append(fmt(r.getDouble("p99Ms")))
+              .append(" |\n");
+        }
+      }
+      s.append("\nRecommended: `").append(b.getJsonObject("recommended").encode()).append("`\n\n");
+    }
+    JsonObject l = c.getJsonObject("latencyUnderLoad");
+    if (l != null) {
+      s.append("## Latency under load\n\n").append(l.getString("what")).append(": ").append(fmt(l.getDouble("rate")))
+          .append(" events/s offered (max ").append(fmt(l.getDouble("maxEventsPerSec"))).append(") for ")
+          .append(fmt(l.getDouble("seconds"))).append(" s. Load ").append(l.getString("load")).append(".\n\n")
+          .append("| p50 ms | p95 ms | p99 ms | max ms | samples |\n|---|---|---|---|---|\n");
+      JsonObject p = l.getJsonObject("paced", new JsonObject());
+      s.append("| ").append(fmt(p.getDouble("p50Ms"))).append(" | ").append(fmt(p.getDouble("p95Ms"))).append(" | ")
+          .append(fmt(p.getDouble("p99Ms"))).append(" | ").append(fmt(p.getDouble("maxMs"))).append(" | ")
+          .append(p.getValue("samples")).append(" |\n\n");
+    }
+    JsonObject mem = c.getJsonObject("memory");
+    if (mem != null) {
+      s.append("## Memory\n\n").append(mem.getString("what")).append(" (JVM flags `").append(mem.getString("jvmFlags"))
+          .append("`). Load ").append(mem.getString("load")).append(".\n\n");
+      if (mem.getString("error") != null) {
+        s.append("Error: ").append(mem.getString("error")).append("\n\n");
+      } else {
+        s.append("| RSS first MB | RSS last MB | RSS peak MB | heap used peak MB | heap used mean MB | non-heap MB | "
+            + "sent | results |\n|---|---|---|---|---|---|---|---|\n| ")
+            .append(mem.getValue("rssMbFirst")).append(" | ").append(mem.getValue("rssMbLast")).append(" | ")
+            .append(mem.getValue("rssMbPeak")).append(" | ").append(mem.getValue("heapUsedMbPeak")).append(" | ")
+            .append(mem.getValue("heapUsedMbMean")).append(" | ").append(mem.getValue("nonHeapMbLast")).append(" | ")
+            .append(mem.getValue("sent")).append(" | ").append(mem.getValue("results")).append(" |\n\n");
+        s.append("Samples (s, RSS MB, heap MB, non-heap MB, results): `").append(mem.getJsonArray("samples").encode())
+            .append("`\n\n");
+      }
+    }
+    JsonObject d = c.getJsonObject("imageDecode");
+    if (d != null) {
+      s.append("## Image decode (JMH)\n\n`").append(d.getString("command")).append("`, status ")
+          .append(d.getString("status")).append(" (full output: `").append(d.getString("output")).append("`).\n\n```\n");
+      for (String k : new String[] {"jmh", "cpuTime"}) {
+        JsonArray rows = d.getJsonArray(k, new JsonArray());
+        for (int i = 0; i < rows.size(); i++) {
+          s.append(rows.getString(i)).append('\n');
+        }
+      }
+      s.append("```\n\n");
+    }
+    JsonObject f = c.getJsonObject("attentionFusion");
+    if (f != null) {
+      s.append("## Attention fusion\n\nStatus: ").append(f.getString("status")).append(". ").append(f.getString("note"))
+          .append("\n");
+    }
+    return s.toString();
+  }
+
+  private static void ratioRow(StringBuilder s, String name, JsonObject c) {
+    if (c == null) {
+      return;
+    }
+    if (c.getValue("ratio") == null) {
+      s.append("| ").append(name).append(" | ").append(c.getString("status")).append(" | | ≥ ")
+          .append(fmt(c.getDouble("target"))).append(" | — |\n");
+      return;
+    }
+    s.append("| ").append(name).append(" | **").append(fmt(c.getDouble("ratio"))).append("** | ")
+        .append(c.getJsonArray("ratios").stream().map(o -> fmt((Double) o)).toList()).append(" | ≥ ")
+        .append(fmt(c.getDouble("target"))).append(" | ").append(c.getBoolean("met") ? "met" : "missed").append(" |\n");
+  }
+
+  private static void rounds(StringBuilder s, JsonArray rs, String bareKey, String bareField) {
+    for (int i = 0; i < rs.size(); i++) {
+      JsonObject r = rs.getJsonObject(i);
+      JsonObject e = r.getJsonObject("endToEnd");
+      s.append("| ").append(i + 1).append(" | ").append(fmt(r.getJsonObject(bareKey).getDouble(bareField))).append(" | ")
+          .append(fmt(e.getDouble("eventsPerSec"))).append(" | ").append(fmt(e.getDouble("meanBatch"))).append(" | ")
+          .append(fmt(r.getDouble("ratio"))).append(" | ").append(fmt(r.getJsonObject(bareKey).getDouble("jvmCpuCores")))
+          .append(" / ").append(fmt(e.getDouble("jvmCpuCores"))).append(" | ")
+          .append(fmt(r.getJsonObject(bareKey).getDouble("jvmCpuMsPerImage"))).append(" / ")
+          .append(fmt(e.getDouble("jvmCpuMsPerEvent"))).append(" | ").append(r.getString("load")).append(" |\n");
+    }
+    s.append('\n');
+  }
+
+  private static void profile(StringBuilder s, String title, JsonObject run) {
+    JsonObject p = run == null ? null : run.getJsonObject("profile");
+    if (p == null || p.getJsonArray("topSelfFrames") == null) {
+      return;
+    }
+    s.append("### ").append(title).append("\n\n").append(p.getInteger("javaSamples")).append(" Java samples, ")
+        .append(p.getInteger("nativeSamples")).append(" native samples (`results/jfr/").append(p.getString("file"))
+        .append("`).\n\n");
+    s.append("| Where (first own/library frame) | % of Java samples |\n|---|---|\n");
+    list(s, p.getJsonArray("byArea"), 10);
+    s.append("\n| Top self frames | % |\n|---|---|\n");
+    list(s, p.getJsonArray("topSelfFrames"), 10);
+    s.append("\n| Java samples by thread | % |\n|---|---|\n");
+    list(s, p.getJsonArray("javaSamplesByThread"), 6);
+    s.append('\n');
+  }
+
+  private static void list(StringBuilder s, JsonArray a, int n) {
+    for (int i = 0; i < Math.min(n, a.size()); i++) {
+      JsonObject o = a.getJsonObject(i);
+      s.append("| `").append(o.getString("frame")).append("` | ").append(o.getValue("pct")).append(" |\n");
+    }
+  }
+}
