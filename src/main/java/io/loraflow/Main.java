@@ -4,6 +4,7 @@ import io.loraflow.config.ConfigException;
 import io.loraflow.config.ConfigLoader;
 import io.loraflow.config.LoraflowConfig;
 import io.loraflow.demo.Demo;
+import io.loraflow.inference.DeviceCheck;
 import io.loraflow.service.ClassifierService;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -31,6 +32,7 @@ public final class Main {
       switch (command) {
         case "serve" -> serve(rest);
         case "demo" -> System.exit(Demo.run(rest));
+        case "device" -> System.exit(device(rest));
         case "config" -> System.out.print(rest.contains("--markdown") ? LoraflowConfig.markdownTable()
             : LoraflowConfig.textReference());
         default -> usage(command.equals("help") || command.equals("--help") ? 0 : 2);
@@ -78,6 +80,16 @@ public final class Main {
     stopped.await();
   }
 
+  /** {@code device [--model DIR] [--inference-device auto|cpu|cuda] [--seconds N]}. */
+  private static int device(List<String> args) throws Exception {
+    java.util.Map<String, String> o = new java.util.HashMap<>();
+    for (int i = 0; i + 1 < args.size(); i += 2) {
+      o.put(args.get(i).replaceFirst("^--", ""), args.get(i + 1));
+    }
+    return DeviceCheck.run(java.nio.file.Path.of(o.getOrDefault("model", "models/fashion-mnist")),
+        o.getOrDefault("inference-device", "auto"), Integer.parseInt(o.getOrDefault("seconds", "6")));
+  }
+
   private static void usage(int exit) {
     System.out.println("""
         usage: java -jar loraflow.jar <command> [--key value ...]
@@ -86,6 +98,8 @@ public final class Main {
                   --print-config prints the effective settings and exits)
           demo    start an embedded Kafka broker and the service with the bundled model,
                   classify the bundled sample images and print a summary
+          device  load a model package as the service would, print the device chosen
+                  (auto: CUDA if it works) and bare ONNX Runtime images/s
           config  print every setting with its default and description (--markdown: as
                   the README's table)
         """);

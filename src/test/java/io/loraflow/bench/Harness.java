@@ -90,7 +90,15 @@ public final class Harness {
     Map<String, String> defaults = new HashMap<>();
     defaults.put(LoraflowConfig.DECODE_THREADS, "2");
     defaults.put(LoraflowConfig.INFERENCE_THREADS, "2");
-    int defaultBatch = LoraflowConfig.of(Map.of()).getInt(LoraflowConfig.MAX_BATCH_SIZE);
+    // --set key=value (repeatable): a service setting for every service run, e.g. max.in.flight=4096.
+    for (int i = 0; i < a.size() - 1; i++) {
+      if (a.get(i).equals("--set")) {
+        String[] kv = a.get(i + 1).split("=", 2);
+        defaults.put(kv[0], kv[1]);
+      }
+    }
+    meta.put("serviceOverrides", new JsonObject(new HashMap<>(defaults)));
+    int defaultBatch = LoraflowConfig.of(defaults).getInt(LoraflowConfig.MAX_BATCH_SIZE);
     double maxRate = Double.NaN;
     try {
       // (1) small-model-bound ------------------------------------------------------------------
@@ -175,7 +183,7 @@ public final class Harness {
         }
         JsonArray split = new JsonArray();
         for (int[] sp : splits) {
-          Map<String, String> s = new HashMap<>();
+          Map<String, String> s = new HashMap<>(defaults);
           s.put(LoraflowConfig.DECODE_THREADS, String.valueOf(sp[0]));
           s.put(LoraflowConfig.INFERENCE_THREADS, String.valueOf(sp[1]));
           split.add(row(runs.service(model, s, samples, sz.gridEvents(), paceRate, sz.gridPacedSeconds(), null)));
