@@ -1,9 +1,10 @@
 package io.loraflow.ingest;
 
 /**
- * Counts events between ingest and publish against {@code max.in.flight}, with hysteresis: the
- * ingest pauses its partitions at the high mark and resumes them at half of it, so pause/resume
- * does not flap on every event. Event loop only.
+ * Counts events in flight against {@code max.in.flight}, with hysteresis: the ingest pauses its
+ * partitions at the high mark and resumes them at three quarters of it, so pause/resume does not
+ * flap on every event, yet the fetch after a resume lands before the pipeline runs dry.
+ * Event loop only.
  */
 public final class InFlightGate {
   private final int high;
@@ -13,7 +14,7 @@ public final class InFlightGate {
 
   public InFlightGate(int maxInFlight) {
     this.high = maxInFlight;
-    this.low = maxInFlight / 2;
+    this.low = maxInFlight * 3 / 4;
   }
 
   /** True when another event may start now. */
@@ -33,7 +34,7 @@ public final class InFlightGate {
     inFlight--;
   }
 
-  /** True at or below the low mark: paused partitions may resume. */
+  /** True at or below the low mark (3/4 of the limit): paused partitions may resume. */
   public boolean belowLowMark() {
     return inFlight <= low;
   }

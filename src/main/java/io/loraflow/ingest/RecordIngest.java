@@ -69,6 +69,7 @@ public final class RecordIngest {
   /** Completed offsets whose commit is pending; each holds a gate slot. */
   private final Map<PartitionOffsets, TreeSet<Long>> awaitingCommit = new HashMap<>();
   private boolean committing;
+  private final int commitMark;
 
   /**
    * {@code processor} handles one record and completes when its outcome is acknowledged by the
@@ -82,6 +83,7 @@ public final class RecordIngest {
     this.topic = topic;
     this.gate = gate;
     this.offsets = new OffsetCommitter(offsetSink);
+    this.commitMark = Math.max(1, gate.limit() / 2);
     this.commitIntervalMs = commitIntervalMs;
     this.processor = processor;
   }
@@ -130,7 +132,9 @@ public final class RecordIngest {
         // a slot can be processed again, so duplicates stay within max.in.flight.
         a.state.completed(a.record.offset());
         awaitingCommit.computeIfAbsent(a.state, s -> new TreeSet<>()).add(a.record.offset());
-        if (!gate.hasRoom()) {
+        if (gate.inFlight() >= commitMark) {
+          // Half the slots wait for a commit: commit now rather than at the next interval, so
+          // slots come back while the other half is still being processed.
           commitNow();
         }
       }

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class InFlightGateTest {
 
   @Test
-  void fullAtLimitAndResumesAtHalf() {
+  void fullAtLimitAndResumesAtThreeQuarters() {
     InFlightGate gate = new InFlightGate(4);
     for (int i = 0; i < 4; i++) {
       assertTrue(gate.hasRoom());
@@ -18,11 +18,10 @@ class InFlightGateTest {
     }
     assertFalse(gate.hasRoom());
     assertThrows(IllegalStateException.class, gate::acquire);
+    assertFalse(gate.belowLowMark(), "4 in flight is above the low mark of 3");
     gate.release();
     assertTrue(gate.hasRoom());
-    assertFalse(gate.belowLowMark(), "3 in flight is above the low mark of 2");
-    gate.release();
-    assertTrue(gate.belowLowMark());
+    assertTrue(gate.belowLowMark(), "3 in flight is at the low mark");
     assertEquals(4, gate.peak());
   }
 }
