@@ -72,6 +72,9 @@ public final class InferenceSession implements AutoCloseable {
 
   private static OrtSession.SessionOptions options(int threads, boolean cuda) throws OrtException {
     OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
+    // The LoRA base graph's overridable initializers draw one "appears in graph inputs" warning
+    // each: expected, so only errors are logged.
+    opts.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
     opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
     if (threads > 0) {
       opts.setIntraOpNumThreads(threads);
