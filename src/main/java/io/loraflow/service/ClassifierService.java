@@ -89,6 +89,11 @@ public final class ClassifierService extends VerticleBase {
         config.getString(GROUP_ID));
     Future<Void> httpUp = startHttpIfEnabled(model);
     return httpUp
+        .compose(v -> vertx.executeBlocking(() -> {
+          TopicCheck.requireExisting(KafkaClients.admin(config), List.of(config.getString(INPUT_TOPIC),
+              config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC)), 30_000);
+          return null;
+        }))
         .compose(v -> vertx.executeBlocking(() -> InferenceSession.open(model,
             config.getString(INFERENCE_DEVICE), config.getInt(INFERENCE_THREADS), 1, maxBatch)))
         .compose(s -> {
