@@ -8,12 +8,12 @@ import io.loraflow.testkit.OnnxModels;
 import io.loraflow.testkit.OutcomeTracker;
 import io.loraflow.testkit.TestBroker;
 import io.loraflow.testkit.TestImages;
+import io.loraflow.testkit.TestSettings;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -63,14 +63,7 @@ final class FaultScenario {
    * default 45 s alone would exceed {@link #MAX_STALL}).
    */
   Map<String, String> settings(int maxInFlight) {
-    Map<String, String> s = new LinkedHashMap<>();
-    s.put(LoraflowConfig.BOOTSTRAP_SERVERS, TestBroker.bootstrapServers());
-    s.put(LoraflowConfig.INPUT_TOPIC, in);
-    s.put(LoraflowConfig.OUTPUT_TOPIC, out);
-    s.put(LoraflowConfig.DLQ_TOPIC, dlq);
-    s.put(LoraflowConfig.GROUP_ID, group);
-    s.put(LoraflowConfig.MODEL, model.toString());
-    s.put(LoraflowConfig.FETCH_ALLOWED_ROOTS, root.toString());
+    Map<String, String> s = TestSettings.of(in, out, dlq, group, model, root);
     s.put(LoraflowConfig.MAX_BATCH_SIZE, "32");
     s.put(LoraflowConfig.MAX_IN_FLIGHT, Integer.toString(maxInFlight));
     s.put(LoraflowConfig.COMMIT_INTERVAL_MS, "100");
