@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +21,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class OffsetCommitter {
   private static final Logger LOG = LoggerFactory.getLogger(OffsetCommitter.class);
+
+  static final long COMMIT_TIMEOUT_MS = 15_000;
 
   private final OffsetSink sink;
   private final Map<TopicPartition, PartitionOffsets> partitions = new HashMap<>();
@@ -83,7 +86,11 @@ public final class OffsetCommitter {
           positions.put(state, p.getAsLong());
         }
       });
+      // A commit whose callback never comes (seen under rebalances with this client) must not
+      // hold the slots it would free, nor the commits queued behind it: give up after a while
+      // and let the next commit carry the same positions.
       return sink.commit(offsets)
+          .timeout(COMMIT_TIMEOUT_MS, TimeUnit.MILLISECONDS)
           .onSuccess(ok -> positions.forEach(PartitionOffsets::committed))
           .onFailure(e -> LOG.warn("event=commit_failed partitions={} error={}", offsets.keySet(), e.toString()));
     }).recover(e -> Future.succeededFuture());
