@@ -3,6 +3,8 @@ package io.loraflow.faults;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.loraflow.config.LoraflowConfig;
+import io.loraflow.testkit.OnnxModels;
 import io.loraflow.testkit.OutcomeTracker;
 import io.loraflow.testkit.ServiceProcess;
 import java.nio.file.Path;
@@ -40,6 +42,9 @@ class ScaleOutInTest {
     long t0 = System.nanoTime();
     FaultScenario sc = new FaultScenario(tmp, "scale", 6);
     Map<String, String> settings = sc.settings(MAX_IN_FLIGHT);
+    // A model slow enough (~100-300 events/s) that a backlog outlives the 30-60 s the new JVMs
+    // take to start: the rebalances must happen under load.
+    settings.put(LoraflowConfig.MODEL, OnnxModels.writePackage(tmp.resolve("slower"), "slower", 1024, 100).toString());
     Map<Integer, Long> ends = sc.expectedEnds();
     List<ServiceProcess> all = new ArrayList<>();
     try (ServiceProcess a = ServiceProcess.start("scale-a", settings, Duration.ofMinutes(2));

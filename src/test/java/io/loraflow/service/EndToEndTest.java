@@ -228,7 +228,7 @@ class EndToEndTest {
 
   @Test
   void inFlightNeverExceedsTheLimitAndLongPausesCauseNoRebalance() throws Exception {
-    Path slow = OnnxModels.writePackage(tmp.resolve("slow"), "slow", 1024, 300);
+    Path slow = OnnxModels.writePackage(tmp.resolve("slow"), "slow", 1024, 600);
     String in = TestBroker.createTopic(TestBroker.uniqueName("in"), 3);
     String out = TestBroker.createTopic(TestBroker.uniqueName("out"), 3);
     String dlq = TestBroker.createTopic(TestBroker.uniqueName("dlq"), 1);
@@ -236,7 +236,7 @@ class EndToEndTest {
     Map<String, String> s = settings(in, out, dlq, group, slow);
     s.put(LoraflowConfig.MAX_IN_FLIGHT, "32");
     s.put(LoraflowConfig.MAX_BATCH_SIZE, "4");
-    s.put("kafka.consumer.max.poll.interval.ms", "1500");
+    s.put("kafka.consumer.max.poll.interval.ms", "1000");
     s.put("kafka.consumer.max.poll.records", "500");
     ClassifierService service = new ClassifierService(LoraflowConfig.of(s));
     vertx.deployVerticle(service).await();
@@ -251,7 +251,7 @@ class EndToEndTest {
     assertEquals(200, outs.stream().map(o -> o.value().getString("id")).distinct().count(), "no duplicates");
     assertTrue(service.peakInFlight() <= 32, "peak in flight " + service.peakInFlight());
     assertEquals(32, service.peakInFlight(), "the limit was reached, so the test means something");
-    assertTrue(service.ingest().longestPauseMs() > 1500,
+    assertTrue(service.ingest().longestPauseMs() > 1000,
         "partitions stayed paused longer than max.poll.interval.ms: " + service.ingest().longestPauseMs() + " ms");
     assertEquals(0, service.ingest().revocations(), "no rebalance while paused");
     assertEquals(1, service.ingest().assignments());
