@@ -45,12 +45,11 @@ public final class Classifier {
   private final Device device;
   private final int defaultTopK;
   private final int fetchRetries;
-  private final long maxBytes;
   private final long fetchBackoffMs;
   private final ServiceMetrics metrics;
 
   Classifier(Vertx vertx, Parts parts, int defaultTopK, int fetchRetries, long fetchBackoffMs,
-      long maxBytes, ServiceMetrics metrics) {
+      ServiceMetrics metrics) {
     this.vertx = vertx;
     this.fetcher = parts.fetcher();
     this.decoder = parts.decoder();
@@ -62,7 +61,6 @@ public final class Classifier {
     this.device = parts.device();
     this.defaultTopK = defaultTopK;
     this.fetchRetries = fetchRetries;
-    this.maxBytes = maxBytes;
     this.fetchBackoffMs = fetchBackoffMs;
     this.metrics = metrics;
   }
@@ -90,12 +88,9 @@ public final class Classifier {
     String[] thumbnail = new String[1];
     TaskRegistry.Resident[] acquired = new TaskRegistry.Resident[1];
     attempts[0] = 1;
-    if (request.inlineBytes() != null && request.inlineBytes().length() > maxBytes) {
-      return Future.failedFuture(new StageException(Reason.TOO_LARGE, "record value of "
-          + request.inlineBytes().length() + " bytes is over fetch.max.bytes=" + maxBytes));
-    }
+    // A record that carries the image goes through the fetcher too: one place for its size limit.
     Future<Buffer> bytes = request.inlineBytes() != null
-        ? Future.succeededFuture(request.inlineBytes())
+        ? fetcher.fetch(ImageReference.inline(request.inlineBytes().getBytes()))
         : fetchWithRetries(request.image(), attempts);
     return bytes
         .compose(b -> {

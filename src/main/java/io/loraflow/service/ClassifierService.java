@@ -152,7 +152,7 @@ public final class ClassifierService extends VerticleBase {
             new Preprocessor(PreprocessSpec.fromJson(model.preprocess())), decodeWorkers, batcher,
             model, session.device(), tasks),
         config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS),
-        config.getLong(FETCH_MAX_BYTES), metrics);
+        metrics);
     EventProcessor processor = new EventProcessor(new RequestParser(), classifier, publisher,
         config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC), metrics,
         config.getString(ORDERING).equals("partition") ? new PartitionSequencer() : null,
