@@ -87,10 +87,6 @@ public final class MicroBatcher<K> {
     return queues.values().stream().mapToInt(ArrayDeque::size).sum();
   }
 
-  public int maxBatchSize() {
-    return maxBatchSize;
-  }
-
   /**
    * Forms batches while slots are free: the next task in turn whose queue is full or whose oldest
    * event waited the max queue delay goes first, so no task starves another.

@@ -12,7 +12,7 @@ public record ConfigKey(String name, Type type, Object defaultValue, Validator v
 
   /** Value types; {@link #parse} turns the text of a file, env var or flag into one. */
   public enum Type {
-    STRING, INT, LONG, BOOLEAN, LIST;
+    STRING, INT, LONG, LIST;
 
     Object parse(String key, String text) {
       String s = text.trim();
@@ -20,11 +20,6 @@ public record ConfigKey(String name, Type type, Object defaultValue, Validator v
         switch (this) {
           case INT: return Integer.parseInt(s);
           case LONG: return Long.parseLong(s);
-          case BOOLEAN:
-            if (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false")) {
-              return Boolean.parseBoolean(s);
-            }
-            throw new ConfigException(key, text, "expected true or false");
           case LIST:
             List<String> items = new ArrayList<>();
             for (String item : s.split(",")) {

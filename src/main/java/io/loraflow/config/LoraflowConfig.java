@@ -181,10 +181,6 @@ public final class LoraflowConfig {
     return (Long) get(key);
   }
 
-  public boolean getBoolean(String key) {
-    return (Boolean) get(key);
-  }
-
   @SuppressWarnings("unchecked")
   public List<String> getList(String key) {
     return (List<String>) get(key);

@@ -135,10 +135,6 @@ public final class InferenceSession implements AutoCloseable {
     return device;
   }
 
-  public ModelPackage model() {
-    return model;
-  }
-
   @Override
   public void close() {
     try {

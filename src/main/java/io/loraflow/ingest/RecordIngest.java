@@ -274,10 +274,6 @@ public final class RecordIngest {
     return gate.inFlight();
   }
 
-  public boolean isPaused() {
-    return paused;
-  }
-
   /** True once the consumer has joined its group (even with no partitions to own). */
   public boolean joined() {
     return joined;

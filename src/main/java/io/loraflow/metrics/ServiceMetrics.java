@@ -100,10 +100,6 @@ public final class ServiceMetrics {
     return (long) results.count();
   }
 
-  public long deadLetters(Reason reason) {
-    return (long) deadLetters.get(reason).count();
-  }
-
   public long deadLetters() {
     return deadLetters.values().stream().mapToLong(c -> (long) c.count()).sum();
   }

@@ -225,4 +225,11 @@ class ImageFetcherTest {
     assertEquals(Reason.TOO_LARGE, failure(fetcher(FetchOptions.defaults().withMaxBytes(100))
         .fetch(ImageReference.parse(uri))).reason());
   }
+
+  @Test
+  void testInlineRecordBytesObeyTheSizeLimit() throws Exception {
+    assertArrayEquals(png, get(fetcher(FetchOptions.defaults()).fetch(ImageReference.inline(png))).getBytes());
+    assertEquals(Reason.TOO_LARGE, failure(fetcher(FetchOptions.defaults().withMaxBytes(100))
+        .fetch(ImageReference.inline(png))).reason());
+  }
 }
