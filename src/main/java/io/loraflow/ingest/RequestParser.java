@@ -30,9 +30,7 @@ public final class RequestParser {
   private final Validator validator;
 
   public RequestParser() {
-    this.validator = Validator.create(JsonSchema.of(Schemas.load("image-request.schema.json")),
-        new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("https://loraflow.io/schemas/")
-            .setOutputFormat(OutputFormat.Basic));
+    this.validator = Schemas.validator("image-request.schema.json");
   }
 
   /** {@code defaultId} is used when the request has none (topic-partition-offset). */
@@ -88,12 +86,19 @@ public final class RequestParser {
         + best.getError();
   }
 
-  /** Reads the JSON Schemas bundled from the project's {@code schemas/} folder. */
+  /** The JSON Schemas bundled from the project's {@code schemas/} folder. */
   public static final class Schemas {
     private Schemas() {
     }
 
-    public static JsonObject load(String name) {
+    /** A 2020-12 validator whose errors carry instance paths (the Basic output format). */
+    public static Validator validator(String name) {
+      return Validator.create(JsonSchema.of(load(name)), new JsonSchemaOptions()
+          .setDraft(Draft.DRAFT202012).setBaseUri("https://loraflow.io/schemas/")
+          .setOutputFormat(OutputFormat.Basic));
+    }
+
+    private static JsonObject load(String name) {
       try (InputStream in = RequestParser.class.getResourceAsStream("/schemas/" + name)) {
         if (in == null) {
           throw new IllegalStateException("schema " + name + " missing from the classpath");

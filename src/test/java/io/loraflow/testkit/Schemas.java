@@ -2,10 +2,6 @@ package io.loraflow.testkit;
 
 import io.loraflow.ingest.RequestParser;
 import io.vertx.core.json.JsonObject;
-import io.vertx.json.schema.Draft;
-import io.vertx.json.schema.JsonSchema;
-import io.vertx.json.schema.JsonSchemaOptions;
-import io.vertx.json.schema.OutputFormat;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.json.schema.Validator;
 
@@ -15,9 +11,7 @@ public final class Schemas {
   }
 
   public static Validator validator(String schemaFile) {
-    return Validator.create(JsonSchema.of(RequestParser.Schemas.load(schemaFile)),
-        new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("https://loraflow.io/schemas/")
-            .setOutputFormat(OutputFormat.Basic));
+    return RequestParser.Schemas.validator(schemaFile);
   }
 
   /** Null when valid, else the validator's report. */
