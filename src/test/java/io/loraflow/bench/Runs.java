@@ -9,19 +9,18 @@ import io.loraflow.inference.InferenceSession;
 import io.loraflow.inference.ModelPackage;
 import io.loraflow.service.ClassifierService;
 import io.loraflow.testkit.TestBroker;
+import io.loraflow.testkit.TestSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Collectors;
 import jdk.jfr.Recording;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -155,17 +154,10 @@ final class Runs {
   // ---------------------------------------------------------------- the service
 
   static Map<String, String> settings(Topics t, Path model, List<Path> images) {
-    Map<String, String> s = new HashMap<>();
-    s.put(LoraflowConfig.BOOTSTRAP_SERVERS, TestBroker.bootstrapServers());
-    s.put(LoraflowConfig.INPUT_TOPIC, t.in());
-    s.put(LoraflowConfig.OUTPUT_TOPIC, t.out());
-    s.put(LoraflowConfig.DLQ_TOPIC, t.dlq());
-    s.put(LoraflowConfig.GROUP_ID, t.group());
-    s.put(LoraflowConfig.MODEL, model.toString());
+    Map<String, String> s = TestSettings.base(t.in(), t.out(), t.dlq(), t.group(), model,
+        images.stream().map(p -> p.toAbsolutePath().getParent()).distinct().toArray(Path[]::new));
     s.put(LoraflowConfig.INFERENCE_DEVICE, "cpu");
     s.put(LoraflowConfig.HTTP_PORT, "-1");
-    s.put(LoraflowConfig.FETCH_ALLOWED_ROOTS, images.stream().map(p -> p.toAbsolutePath().getParent().toString())
-        .distinct().collect(Collectors.joining(",")));
     return s;
   }
 

@@ -3,7 +3,6 @@ package io.loraflow.faults;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.loraflow.config.LoraflowConfig;
 import io.loraflow.testkit.OnnxModels;
 import io.loraflow.testkit.OutcomeTracker;
 import io.loraflow.testkit.TestBroker;
@@ -63,17 +62,7 @@ final class FaultScenario {
    * default 45 s alone would exceed {@link #MAX_STALL}).
    */
   Map<String, String> settings(int maxInFlight) {
-    Map<String, String> s = TestSettings.of(in, out, dlq, group, model, root);
-    s.put(LoraflowConfig.MAX_BATCH_SIZE, "32");
-    s.put(LoraflowConfig.MAX_IN_FLIGHT, Integer.toString(maxInFlight));
-    s.put(LoraflowConfig.COMMIT_INTERVAL_MS, "100");
-    s.put(LoraflowConfig.INFERENCE_THREADS, "1");
-    s.put(LoraflowConfig.DECODE_THREADS, "1");
-    s.put(LoraflowConfig.HTTP_PORT, "-1");
-    s.put(LoraflowConfig.SHUTDOWN_TIMEOUT_MS, "20000");
-    s.put("kafka.consumer.session.timeout.ms", "6000");
-    s.put("kafka.consumer.heartbeat.interval.ms", "1000");
-    return s;
+    return TestSettings.forServiceProcess(TestSettings.of(in, out, dlq, group, model, root), maxInFlight);
   }
 
   /** Produces all the events, round-robin over the partitions; returns partition → log end offset. */

@@ -9,6 +9,7 @@ import io.loraflow.service.ClassifierService;
 import io.loraflow.testkit.OnnxModels;
 import io.loraflow.testkit.TestBroker;
 import io.loraflow.testkit.TestImages;
+import io.loraflow.testkit.TestSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -42,15 +43,10 @@ class DashboardTest {
       List<Path> images = TestImages.write(tmp.resolve("images"), 4);
       Path model = OnnxModels.writePackage(tmp.resolve("model"), "dash", 32, 0);
       String in = TestBroker.createTopic(TestBroker.uniqueName("in"), 1);
-      ClassifierService service = new ClassifierService(LoraflowConfig.of(Map.of(
-          LoraflowConfig.BOOTSTRAP_SERVERS, TestBroker.bootstrapServers(),
-          LoraflowConfig.INPUT_TOPIC, in,
-          LoraflowConfig.OUTPUT_TOPIC, TestBroker.createTopic(TestBroker.uniqueName("out"), 1),
-          LoraflowConfig.DLQ_TOPIC, TestBroker.createTopic(TestBroker.uniqueName("dlq"), 1),
-          LoraflowConfig.GROUP_ID, TestBroker.uniqueName("g"),
-          LoraflowConfig.MODEL, model.toString(),
-          LoraflowConfig.FETCH_ALLOWED_ROOTS, tmp.toString(),
-          LoraflowConfig.HTTP_PORT, "0")));
+      Map<String, String> settings = TestSettings.base(in, TestBroker.createTopic(TestBroker.uniqueName("out"), 1),
+          TestBroker.createTopic(TestBroker.uniqueName("dlq"), 1), TestBroker.uniqueName("g"), model, tmp);
+      settings.put(LoraflowConfig.HTTP_PORT, "0");
+      ClassifierService service = new ClassifierService(LoraflowConfig.of(settings));
       vertx.deployVerticle(service).await();
       Properties p = new Properties();
       p.put("bootstrap.servers", TestBroker.bootstrapServers());
