@@ -82,12 +82,9 @@ public final class Main {
 
   /** {@code device [--model DIR] [--inference-device auto|cpu|cuda] [--seconds N]}. */
   private static int device(List<String> args) throws Exception {
-    java.util.Map<String, String> o = new java.util.HashMap<>();
-    for (int i = 0; i + 1 < args.size(); i += 2) {
-      o.put(args.get(i).replaceFirst("^--", ""), args.get(i + 1));
-    }
+    java.util.Map<String, String> o = ConfigLoader.parseFlags(args);
     return DeviceCheck.run(java.nio.file.Path.of(o.getOrDefault("model", "models/fashion-mnist")),
-        o.getOrDefault("inference-device", "auto"), Integer.parseInt(o.getOrDefault("seconds", "6")));
+        o.getOrDefault("inference.device", "auto"), Integer.parseInt(o.getOrDefault("seconds", "6")));
   }
 
   private static void usage(int exit) {

@@ -67,8 +67,11 @@ public final class ConfigLoader {
     return new LoraflowConfig(values, passThrough);
   }
 
-  /** {@code --max-batch-size 8} → {@code max.batch.size=8}; Kafka pass-through keys stay verbatim. */
-  static Map<String, String> parseFlags(List<String> args) {
+  /**
+   * {@code --max-batch-size 8} → {@code max.batch.size=8}; Kafka pass-through keys stay verbatim.
+   * Also parses the {@code demo} and {@code device} commands' options.
+   */
+  public static Map<String, String> parseFlags(List<String> args) {
     Map<String, String> flags = new LinkedHashMap<>();
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);

@@ -2,6 +2,7 @@ package io.loraflow.demo;
 
 import io.loraflow.broker.EmbeddedKafka;
 import io.loraflow.broker.Topics;
+import io.loraflow.config.ConfigLoader;
 import io.loraflow.config.LoraflowConfig;
 import io.loraflow.inference.ModelPackage;
 import io.loraflow.service.ClassifierService;
@@ -41,10 +42,7 @@ public final class Demo {
   }
 
   public static int run(List<String> args) throws Exception {
-    Map<String, String> opts = new HashMap<>();
-    for (int i = 0; i + 1 < args.size(); i += 2) {
-      opts.put(args.get(i).replaceFirst("^--", ""), args.get(i + 1));
-    }
+    Map<String, String> opts = ConfigLoader.parseFlags(args);
     Path modelDir = Path.of(opts.getOrDefault("model", "models/fashion-mnist"));
     if (!Files.isRegularFile(modelDir.resolve("manifest.json"))) {
       System.err.println("demo: no model package at " + modelDir.toAbsolutePath()
@@ -81,7 +79,7 @@ public final class Demo {
             LoraflowConfig.FETCH_ALLOWED_ROOTS, samples.dir() + taskSamples.values().stream()
                 .map(t -> "," + t.dir()).collect(java.util.stream.Collectors.joining()),
             LoraflowConfig.FETCH_ALLOWED_TARGETS, "127.0.0.1/32",
-            LoraflowConfig.HTTP_PORT, opts.getOrDefault("http-port", "0")));
+            LoraflowConfig.HTTP_PORT, opts.getOrDefault("http.port", "0")));
         System.out.println("demo: loading the model " + modelDir + " and joining the group…");
         ClassifierService service = new ClassifierService(config);
         vertx.deployVerticle(service).await();
