@@ -56,6 +56,8 @@ public final class ClassifierService extends VerticleBase {
 
   private final LoraflowConfig config;
   private final ServiceMetrics metrics;
+  /** One compiled request schema for Kafka records and HTTP requests (both on the event loop). */
+  private final RequestParser parser = new RequestParser();
   private InferenceSession session;
   private WorkerExecutor decodeWorkers;
   private WorkerExecutor inferenceWorkers;
@@ -153,7 +155,7 @@ public final class ClassifierService extends VerticleBase {
             model, session.device(), tasks),
         config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS),
         metrics);
-    EventProcessor processor = new EventProcessor(new RequestParser(), classifier, publisher,
+    EventProcessor processor = new EventProcessor(parser, classifier, publisher,
         config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC), metrics,
         config.getString(ORDERING).equals("partition") ? new PartitionSequencer() : null,
         config.getLong(EVENT_MAX_AGE_MS));
@@ -206,7 +208,7 @@ public final class ClassifierService extends VerticleBase {
     if (port < 0) {
       return Future.succeededFuture();
     }
-    HttpApi api = new HttpApi(vertx, metrics, new RequestParser(),
+    HttpApi api = new HttpApi(vertx, metrics, parser,
         (request, attempts) -> classifier.classify(request, attempts), this::readiness, this::status,
         new TaskAdmin(() -> tasks, adminDirs(), model.multiTask()),
         config.getLong(FETCH_MAX_BYTES), config.getInt(MAX_IN_FLIGHT));
