@@ -44,7 +44,7 @@ alive() {
 
 kafka_version() {
   local v
-  v="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$REPO_DIR/pom.xml" 2>/dev/null | head -n 1)"
+  v="$(sed -n '/<kafka.version>/{s:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p;q}' "$REPO_DIR/pom.xml" 2>/dev/null)"
   echo "${v:-4.4.0}"
 }
 
