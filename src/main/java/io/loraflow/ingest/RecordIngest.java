@@ -33,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * gate drops to its low mark; Kafka forgets pauses of newly assigned partitions, so they are
  * paused again on assignment.
  *
+ * <p>Our view of the assignment lags the consumer's during a rebalance (the handlers run after
+ * the rebalance callback), and {@code pause}/{@code resume} of a set holding a partition the
+ * consumer no longer owns fails part-way, leaving the rest in the old state. A partition left
+ * paused would never be read again, so a failed call is retried with the view of the moment, and
+ * every {@value #PAUSE_CHECK_MS} ms the consumer's paused set is compared with what it should be.
+ *
  * <h2>Offsets</h2>
  * Every record is registered with its partition's {@link PartitionOffsets} on arrival and marked
  * complete when its outcome (result or dead letter) is acknowledged; {@link OffsetCommitter}
@@ -43,6 +49,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RecordIngest {
   private static final Logger LOG = LoggerFactory.getLogger(RecordIngest.class);
+  static final long PAUSE_CHECK_MS = 5_000;
+  private static final long PAUSE_RETRY_MS = 100;
 
   private final Vertx vertx;
   private final KafkaConsumer<Buffer, Buffer> consumer;
@@ -62,7 +70,11 @@ public final class RecordIngest {
   private int revocations;
   private volatile boolean joined;
   private boolean stopping;
+  private boolean closed;
+  /** pause/resume calls issued, to tell a stale answer of {@code paused()} from a current one. */
+  private long pauseCalls;
   private long commitTimer = -1;
+  private long pauseCheckTimer = -1;
   private Promise<Void> drained;
   /** Events between start and outcome (a subset of the gate's count). */
   private int processing;
@@ -94,6 +106,7 @@ public final class RecordIngest {
     consumer.exceptionHandler(e -> LOG.warn("event=consumer_error error={}", e.toString()));
     consumer.handler(this::onRecord);
     commitTimer = vertx.setPeriodic(commitIntervalMs, id -> commitNow());
+    pauseCheckTimer = vertx.setPeriodic(PAUSE_CHECK_MS, id -> checkPausedPartitions());
     return consumer.subscribe(topic);
   }
 
@@ -195,7 +208,7 @@ public final class RecordIngest {
       pausedSinceNanos = System.nanoTime();
       LOG.info("event=partitions_paused inFlight={} waiting={} partitions={}", gate.inFlight(),
           waiting.size(), assigned.size());
-      consumer.pause(Set.copyOf(assigned));
+      applyPauseState();
     }
   }
 
@@ -205,8 +218,50 @@ public final class RecordIngest {
       long pausedNanos = System.nanoTime() - pausedSinceNanos;
       longestPauseNanos = Math.max(longestPauseNanos, pausedNanos);
       LOG.info("event=partitions_resumed inFlight={} pausedMs={}", gate.inFlight(), pausedNanos / 1_000_000);
-      consumer.resume(Set.copyOf(assigned));
+      applyPauseState();
     }
+  }
+
+  private boolean wantPaused() {
+    return paused || stopping;
+  }
+
+  /** Pauses or resumes every partition we own, as {@link #wantPaused()} says; retried on failure. */
+  private void applyPauseState() {
+    if (assigned.isEmpty()) {
+      return;
+    }
+    boolean pause = wantPaused();
+    Set<TopicPartition> parts = Set.copyOf(assigned);
+    pauseCalls++;
+    (pause ? consumer.pause(parts) : consumer.resume(parts)).onFailure(err -> {
+      LOG.warn("event=pause_state_retry paused={} partitions={} error={}", pause, parts, err.toString());
+      vertx.setTimer(PAUSE_RETRY_MS, id -> {
+        if (!closed) {
+          applyPauseState();
+        }
+      });
+    });
+  }
+
+  /** The safety net: repairs any difference between the consumer's paused set and ours. */
+  private void checkPausedPartitions() {
+    long callsBefore = pauseCalls;
+    consumer.paused().onSuccess(pausedNow -> {
+      if (pauseCalls != callsBefore) {
+        return; // a pause or resume was issued meanwhile: the answer may predate it
+      }
+      boolean wrong = wantPaused() ? !pausedNow.containsAll(assigned) : !pausedNow.isEmpty();
+      if (wrong && !closed) {
+        LOG.warn("event=pause_state_repaired paused={} consumerPaused={} assigned={}", wantPaused(),
+            pausedNow, assigned);
+        if (wantPaused()) {
+          applyPauseState();
+        } else {
+          consumer.resume(pausedNow); // a failure is retried at the next check
+        }
+      }
+    });
   }
 
   private void onAssigned(Set<TopicPartition> added) {
@@ -222,7 +277,8 @@ public final class RecordIngest {
       }
     }
     assigned.addAll(added);
-    if (paused || stopping) {
+    if (wantPaused()) {
+      pauseCalls++;
       consumer.pause(added);
     }
   }
@@ -243,9 +299,7 @@ public final class RecordIngest {
    */
   public Future<Void> stop(long timeoutMs) {
     stopping = true;
-    if (!assigned.isEmpty()) {
-      consumer.pause(Set.copyOf(assigned));
-    }
+    applyPauseState();
     waiting.clear();
     drained = Promise.promise();
     if (processing == 0) {
@@ -259,9 +313,13 @@ public final class RecordIngest {
         .compose(v -> {
           vertx.cancelTimer(timer);
           vertx.cancelTimer(commitTimer);
+          vertx.cancelTimer(pauseCheckTimer);
           return offsets.commitAll();
         })
-        .compose(v -> consumer.close());
+        .compose(v -> {
+          closed = true;
+          return consumer.close();
+        });
   }
 
   /** Events started and not yet published. */
