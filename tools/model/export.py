@@ -2,12 +2,13 @@
 """Export a checkpoint to a loraflow model package (docs/model-package.md).
 
   /usr/bin/python3 tools/model/export.py --checkpoint CKPT --out DIR [--name N --version V]
-      [--dataset fashion-mnist|digits|none] [--samples 300] [--parity 16]
+      [--dataset fashion-mnist|digits|none] [--samples 300] [--parity 16] [--attention contrib|plain]
   /usr/bin/python3 tools/model/export.py --preset vit_b16 --random-init --num-classes 100 \
       --lora-length 10 --out /tmp/vit-b16 --parity 4      # ~330 MB, not committed
 
 What it writes: model.onnx (opset 17, dynamic batch, input `pixel_values` NCHW float32, output
-`logits`, LoRA merged into qkv), manifest.json, labels.txt, parity/ (reference inputs and PyTorch
+`logits`, LoRA merged into qkv; attention as ONNX Runtime's contrib com.microsoft.Attention unless
+--attention plain), manifest.json, labels.txt, parity/ (reference inputs and PyTorch
 logits, little-endian float32), samples/ (test images as PNG + labels.csv).
 """
 import argparse
@@ -16,6 +17,7 @@ import io
 import json
 import os
 import sys
+import warnings
 
 # OpenMP busy-waiting wastes most of the CPU when the 2 cores are shared (measured 4x slower)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -41,16 +43,82 @@ def _onnx():
         return None
 
 
-def export_onnx(model: ViTLoRAClassifier, path, doc=None, metadata=None):
-    """Merge LoRA into qkv (on a copy) and export with a dynamic batch axis."""
-    m = copy.deepcopy(model).merge_lora().eval()
+# ------------------------------------------------------------------ contrib attention
+ATTENTION_MODES = ("plain", "contrib")
+
+
+class _ContribAttentionFn(torch.autograd.Function):
+    """softmax((x·Wq+bq)(x·Wk+bk)ᵀ/√d)(x·Wv+bv) per head, i.e. timm's fused-qkv attention before
+    the output projection. Exported as ONE com.microsoft `Attention` node (ORT contrib op:
+    input [B,S,C], weights [C,3C] = qkv.weight transposed, bias [3C], num_heads; output [B,S,C])."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, num_heads):
+        B, N, C = x.shape
+        qkv = (x @ w + b).reshape(B, N, 3, num_heads, C // num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        attn = ((q * (C // num_heads) ** -0.5) @ k.transpose(-2, -1)).softmax(dim=-1)
+        return (attn @ v).transpose(1, 2).reshape(B, N, C)
+
+    @staticmethod
+    def symbolic(g, x, w, b, num_heads):
+        out = g.op("com.microsoft::Attention", x, w, b, num_heads_i=num_heads)
+        out.setType(x.type())
+        return out
+
+
+class _ContribAttention(nn.Module):
+    """Drop-in for vitlora.Attention (LoRA already merged) that exports as contrib Attention."""
+
+    def __init__(self, attn):
+        super().__init__()
+        if attn.lora is not None:
+            raise ValueError("merge LoRA before switching to contrib attention")
+        self.num_heads = attn.num_heads
+        C = attn.qkv.in_features
+        # buffers become initializers: weights [C,3C] with no Transpose node in the graph
+        self.register_buffer("qkv_weight_t", attn.qkv.weight.detach().t().contiguous())
+        b = attn.qkv.bias
+        self.register_buffer("qkv_bias", b.detach().clone() if b is not None else torch.zeros(3 * C))
+        self.proj = attn.proj
+
+    def forward(self, x, lora_ab=None):
+        if lora_ab is not None:
+            raise ValueError("contrib attention is for the merged single-task export only")
+        return self.proj(_ContribAttentionFn.apply(x, self.qkv_weight_t, self.qkv_bias,
+                                                   self.num_heads))
+
+
+def use_contrib_attention(merged: ViTLoRAClassifier):
+    """In place: every block's attention -> _ContribAttention (model must be LoRA-merged)."""
+    for blk in merged.backbone.blocks:
+        blk.attn = _ContribAttention(blk.attn)
+    return merged
+
+
+def export_onnx(model: ViTLoRAClassifier, path, doc=None, metadata=None, attention="contrib"):
+    """Merge LoRA into qkv (on a copy) and export with a dynamic batch axis.
+    attention="contrib": each block's qkv projection + attention is one com.microsoft `Attention`
+    node (ONNX Runtime contrib op; see docs/benchmarks.md "Attention fusion"); "plain": standard
+    ONNX ops only (MatMul/Reshape/Transpose/Softmax), runs on any ONNX runtime."""
+    if attention not in ATTENTION_MODES:
+        raise ValueError(f"attention must be one of {ATTENTION_MODES}, not {attention!r}")
+    m = copy.deepcopy(model).merge_lora().eval()   # returned: plain layout, same state_dict keys
+    exported, extra = m, {}
+    if attention == "contrib":
+        exported = use_contrib_attention(copy.deepcopy(m))
+        extra = {"custom_opsets": {"com.microsoft": 1}}
     cfg = m.cfg
     x = torch.zeros(2, 3, cfg.img_size, cfg.img_size)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(m, (x,), path, opset_version=OPSET, input_names=["pixel_values"],
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch 1.13 has no shape inference for contrib ops (ORT infers it) and calls g.op deprecated
+        warnings.filterwarnings("ignore", message=".*com.microsoft::Attention")
+        warnings.filterwarnings("ignore", message=".*_graph_op' is deprecated")
+        torch.onnx.export(exported, (x,), path, opset_version=OPSET, input_names=["pixel_values"],
                           output_names=["logits"], do_constant_folding=True,
-                          dynamic_axes={"pixel_values": {0: "batch"}, "logits": {0: "batch"}})
+                          dynamic_axes={"pixel_values": {0: "batch"}, "logits": {0: "batch"}},
+                          **extra)
     _finish_onnx(path, doc, metadata)
     return m
 
@@ -181,14 +249,16 @@ def load_samples_as_inputs(dirpath, names, cfg):
 
 
 def export_package(model, outdir, name, version, samples=None, n_parity=16, extra_manifest=None,
-                   parity_inputs=None, seed=0):
+                   parity_inputs=None, seed=0, attention="contrib"):
     """samples: (uint8 images, labels) at model resolution, or None (then random parity
     inputs). Returns the merged model used for the export."""
     os.makedirs(outdir, exist_ok=True)
     cfg = model.cfg
     merged = export_onnx(model, os.path.join(outdir, "model.onnx"),
                          doc=f"{name} {version}: timm-layout ViT, LoRA merged into qkv",
-                         metadata={"loraflow.name": name, "loraflow.version": version})
+                         metadata={"loraflow.name": name, "loraflow.version": version,
+                                   "loraflow.attention": attention},
+                         attention=attention)
     write_labels(os.path.join(outdir, "labels.txt"), model.classes)
     extra = {}
     if samples is not None:
@@ -325,6 +395,10 @@ def main(argv=None):
     ap.add_argument("--samples", type=int, default=300)
     ap.add_argument("--parity", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--attention", choices=ATTENTION_MODES, default="contrib",
+                    help="model.onnx attention: contrib (default) = one ONNX Runtime "
+                    "com.microsoft.Attention node per block (faster on ORT CPU); plain = standard "
+                    "ONNX ops only, for other runtimes")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     torch.manual_seed(args.seed)
@@ -351,7 +425,8 @@ def main(argv=None):
         x, y = D.load_digits("test")
         samples = (x[:args.samples], y[:args.samples])
     name = args.name or os.path.basename(os.path.abspath(args.out))
-    _, d = export_package(model, args.out, name, args.version, samples, args.parity, seed=args.seed)
+    _, d = export_package(model, args.out, name, args.version, samples, args.parity, seed=args.seed,
+                          attention=args.attention)
     size = os.path.getsize(os.path.join(args.out, "model.onnx"))
     print(f"exported {args.out}: model.onnx {size / 1e6:.1f} MB, {model.cfg.num_classes} classes, "
           f"merged-vs-unmerged max |diff| {d:.2e}")

@@ -22,7 +22,8 @@ torch.set_num_threads(2)
 from adapter_format import build_adapter, read_adapter
 from checkpoint import (CheckpointError, load_checkpoint, read_safetensors, save_seed_checkpoint,
                         write_safetensors)
-from export import export_lora_base, export_package, lora_param_names
+from export import (export_lora_base, export_onnx, export_package, lora_param_names,
+                    use_contrib_attention)
 from vitlora import ViTLoRAClassifier, preset
 
 ORT_JAR = os.path.expanduser(
@@ -224,6 +225,49 @@ class TrainCliTest(unittest.TestCase):
             self.assertEqual(row["trainable"], 650)
             with self.assertRaises(SystemExit):   # digits head cannot evaluate fashion
                 train.main(["--dataset", "fashion-mnist", "--init", out, "--eval-only"])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class ContribAttentionExportTest(unittest.TestCase):
+    """--attention contrib: one com.microsoft.Attention node per block, same logits as PyTorch."""
+
+    def test_contrib_export_matches_pytorch(self):
+        try:
+            import onnx
+            from onnx import numpy_helper
+        except ImportError:
+            self.skipTest("python3-onnx not installed")
+        torch.manual_seed(1)
+        m = ViTLoRAClassifier(preset("vit_mnist", depth=2, lora_length=2, num_classes=5)).eval()
+        with torch.no_grad():   # larger weights than the init, so attention is far from uniform
+            for n, p in m.named_parameters():
+                p.normal_(0, 0.3 if ".attn." in n else 0.1)
+        x = torch.randn(3, 3, 28, 28)
+        tmp = tempfile.mkdtemp(prefix="loraflow-contrib-")
+        try:
+            with torch.no_grad():
+                want = m(x)
+                contrib = use_contrib_attention(export_onnx(m, os.path.join(tmp, "p.onnx"),
+                                                            attention="plain"))
+                self.assertLess((contrib(x) - want).abs().max().item(), 1e-4)
+            out = os.path.join(tmp, "pkg")
+            merged, d = export_package(m, out, "contrib-test", "0.0.1", parity_inputs=x,
+                                       attention="contrib")
+            self.assertLess(d, 1e-4)
+            mp = onnx.load(os.path.join(out, "model.onnx"))
+            attn = [n for n in mp.graph.node if n.op_type == "Attention"]
+            self.assertEqual([n.domain for n in attn], ["com.microsoft"] * 2)
+            self.assertNotIn("Softmax", {n.op_type for n in mp.graph.node})
+            self.assertIn(("com.microsoft", 1), {(o.domain, o.version) for o in mp.opset_import})
+            inits = {t.name: numpy_helper.to_array(t) for t in mp.graph.initializer}
+            w = inits[attn[0].input[1]]   # [C, 3C]: qkv.weight (LoRA merged) transposed
+            np.testing.assert_allclose(w, merged.backbone.blocks[0].attn.qkv.weight.detach().numpy().T)
+            self.assertEqual({a.name: a.i for a in attn[0].attribute}, {"num_heads": 4})
+            r = ortcheck(out)   # ONNX Runtime Java vs the PyTorch logits, batch 1 and 3
+            if r is not None:
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertIn("ORTCHECK OK", r.stdout)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
