@@ -82,12 +82,13 @@ public final class LoraflowConfig {
     define(MAX_QUEUE_DELAY_MS, Type.LONG, 5L, between(0, 60_000),
         "How long the oldest event of a batch may wait for the batch to fill before it runs anyway.");
     define(MAX_IN_FLIGHT, Type.INT, 256, between(1, 1_000_000),
-        "Most events between ingest and publish per instance; partitions pause at this mark and "
-            + "resume at half of it.");
+        "Most events between ingest and their offset commit per instance (a crash repeats at most "
+            + "this many); partitions pause at this mark and resume at three quarters of it.");
     define(INFERENCE_DEVICE, Type.STRING, "auto", in("auto", "cpu", "cuda"),
         "auto: CUDA when a CUDA session can be created and warmed up, else CPU.");
     define(INFERENCE_THREADS, Type.INT, 0, between(0, 1024),
-        "ONNX Runtime intra-op threads; 0 = one per available core.");
+        "ONNX Runtime intra-op threads; 0 = one per available core (right for compute-bound models; "
+            + "with a small model on few cores, 1 leaves CPU to decoding: docs/benchmarks.md).");
     define(DECODE_THREADS, Type.INT, 2, between(1, 1024),
         "Worker threads that decode and preprocess images.");
     define(FETCH_ALLOWED_ROOTS, Type.LIST, List.of(), any(),
