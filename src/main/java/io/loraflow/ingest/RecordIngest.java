@@ -278,8 +278,7 @@ public final class RecordIngest {
     }
     assigned.addAll(added);
     if (wantPaused()) {
-      pauseCalls++;
-      consumer.pause(added);
+      applyPauseState(); // Kafka forgets pauses on assignment
     }
   }
 
