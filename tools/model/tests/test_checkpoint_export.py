@@ -30,12 +30,13 @@ ORT_JAR = os.path.expanduser(
     "~/.m2/repository/com/microsoft/onnxruntime/onnxruntime/1.29.0/onnxruntime-1.29.0.jar")
 
 
-def ortcheck(pkg):
+def assert_ortcheck_ok(test, pkg):
     """Runs ONNX Runtime Java on the package's parity files when java + the ORT jar exist."""
     if not (shutil.which("java") and os.path.exists(ORT_JAR)):
-        return None
+        return
     r = subprocess.run([os.path.join(TOOLS, "ortcheck.sh"), pkg], capture_output=True, text=True)
-    return r
+    test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+    test.assertIn("ORTCHECK OK", r.stdout)
 
 
 def seed_layout_checkpoint(cfg, classes, seed=0):
@@ -91,10 +92,7 @@ class SeedViTB16Test(unittest.TestCase):
             self.assertEqual(man["preprocess"]["crop"], [224, 224])
             self.assertEqual(len(open(os.path.join(out, "labels.txt")).read().splitlines()), 100)
             self.assertGreater(os.path.getsize(os.path.join(out, "model.onnx")), 300e6)
-            r = ortcheck(out)
-            if r is not None:
-                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-                self.assertIn("ORTCHECK OK", r.stdout)
+            assert_ortcheck_ok(self, out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -264,10 +262,7 @@ class ContribAttentionExportTest(unittest.TestCase):
             w = inits[attn[0].input[1]]   # [C, 3C]: qkv.weight (LoRA merged) transposed
             np.testing.assert_allclose(w, merged.backbone.blocks[0].attn.qkv.weight.detach().numpy().T)
             self.assertEqual({a.name: a.i for a in attn[0].attribute}, {"num_heads": 4})
-            r = ortcheck(out)   # ONNX Runtime Java vs the PyTorch logits, batch 1 and 3
-            if r is not None:
-                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-                self.assertIn("ORTCHECK OK", r.stdout)
+            assert_ortcheck_ok(self, out)   # ONNX Runtime Java vs the PyTorch logits, batch 1 and 3
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
