@@ -1,7 +1,6 @@
 package io.loraflow.image;
 
 import com.sun.jna.Library;
-import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
@@ -24,7 +23,7 @@ final class NativeJpeg {
   private static final int TJPF_CMYK = 11;
   private static final int TJCS_CMYK = 3;
   private static final int TJCS_YCCK = 4;
-  private static final Lib LIB = load();
+  private static final Lib LIB = NativeLibs.load(Lib.class, "turbojpeg", "libturbojpeg.so.0");
 
   private NativeJpeg() {}
 
@@ -100,19 +99,5 @@ final class NativeJpeg {
   private static StageException failed(Pointer handle) {
     return new StageException(Reason.DECODE_FAILED, "JPEG does not decode: "
         + LIB.tjGetErrorStr2(handle));
-  }
-
-  private static Lib load() {
-    if (!Boolean.parseBoolean(System.getProperty(ImageDecoder.NATIVE_PROPERTY, "true"))) {
-      return null;
-    }
-    for (String name : new String[] {"turbojpeg", "libturbojpeg.so.0"}) {
-      try {
-        return Native.load(name, Lib.class);
-      } catch (UnsatisfiedLinkError e) {
-        // try the next name; none found means ImageIO decodes JPEGs
-      }
-    }
-    return null;
   }
 }

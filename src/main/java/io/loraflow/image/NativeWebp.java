@@ -1,7 +1,6 @@
 package io.loraflow.image;
 
 import com.sun.jna.Library;
-import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
@@ -17,7 +16,7 @@ import io.loraflow.error.StageException;
  * <p>Thread: any, concurrently (the calls used are stateless).
  */
 final class NativeWebp {
-  private static final Lib LIB = load();
+  private static final Lib LIB = NativeLibs.load(Lib.class, "webp", "libwebp.so.7");
 
   private NativeWebp() {}
 
@@ -83,19 +82,5 @@ final class NativeWebp {
       rgb[o + 2] = rgba[i + 2];
     }
     return new DecodedImage(w, h, 3, rgb);
-  }
-
-  private static Lib load() {
-    if (!Boolean.parseBoolean(System.getProperty(ImageDecoder.NATIVE_PROPERTY, "true"))) {
-      return null;
-    }
-    for (String name : new String[] {"webp", "libwebp.so.7"}) {
-      try {
-        return Native.load(name, Lib.class);
-      } catch (UnsatisfiedLinkError e) {
-        // try the next name; none found means ImageIO decodes WebP
-      }
-    }
-    return null;
   }
 }
