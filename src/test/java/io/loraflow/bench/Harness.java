@@ -1,6 +1,7 @@
 package io.loraflow.bench;
 
 import io.loraflow.config.LoraflowConfig;
+import io.loraflow.testkit.LoadAverage;
 import io.loraflow.testkit.OnnxModels;
 import io.loraflow.testkit.TestBroker;
 import io.vertx.core.Vertx;
@@ -394,12 +395,7 @@ public final class Harness {
   }
 
   static String load() {
-    try {
-      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
-      return f[0] + " " + f[1] + " " + f[2];
-    } catch (Exception e) {
-      return "?";
-    }
+    return LoadAverage.read(" ");
   }
 
   private static String cpuModel() {

@@ -2,6 +2,7 @@ package io.loraflow.costs;
 
 import io.loraflow.config.LoraflowConfig;
 import io.loraflow.service.ClassifierService;
+import io.loraflow.testkit.LoadAverage;
 import io.loraflow.testkit.OnnxModels;
 import io.loraflow.testkit.OutcomeTracker;
 import io.loraflow.testkit.ServiceProcess;
@@ -579,12 +580,7 @@ public final class ServiceCosts {
   }
 
   static String load() {
-    try {
-      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-      return f[0] + "/" + f[1] + "/" + f[2];
-    } catch (IOException e) {
-      return "?";
-    }
+    return LoadAverage.read("/");
   }
 
   static String machine() {
