@@ -137,8 +137,17 @@ public final class MicroBatcher<K> {
   }
 
   private void dispatch(K task, List<Job<K>> jobs) {
+    FloatBuffer batch;
+    try {
+      batch = buffers.take();
+    } catch (RuntimeException | OutOfMemoryError e) {
+      // No tensor for this batch (direct memory exhausted): its events fail, the slot stays free.
+      for (Job<K> job : jobs) {
+        job.promise.tryFail(new StageException(Reason.INFERENCE_FAILED, "no batch buffer: " + e, false, e));
+      }
+      return;
+    }
     outstanding++;
-    FloatBuffer batch = buffers.take();
     long start = System.nanoTime();
     List<Future<Void>> rows = new ArrayList<>(jobs.size());
     for (int i = 0; i < jobs.size(); i++) {
@@ -168,13 +177,26 @@ public final class MicroBatcher<K> {
   /** Runs rows [first, first+n); on failure bisects so that only failing rows fail. */
   private Future<Void> runSplitting(K task, FloatBuffer batch, List<Job<K>> jobs, int first, int n) {
     long start = System.nanoTime();
-    return runner.run(task, batch, first, n).transform(ar -> {
+    Future<float[][]> run;
+    try {
+      run = runner.run(task, batch, first, n);
+    } catch (RuntimeException e) {
+      run = Future.failedFuture(e);
+    }
+    return run.transform(ar -> {
       if (ar.succeeded()) {
         long inferenceNanos = System.nanoTime() - start;
         float[][] out = ar.result();
+        int rows = out == null ? 0 : out.length;
         for (int i = 0; i < n; i++) {
           Job<K> job = jobs.get(first + i);
-          complete(job, out[i], inferenceNanos, jobs.size());
+          if (i < rows) {
+            complete(job, out[i], inferenceNanos, jobs.size());
+          } else {
+            // A model that returns fewer rows than it was given: the rest fail, none hangs.
+            job.promise.tryFail(new StageException(Reason.INFERENCE_FAILED, "the model returned " + rows
+                + " output rows for a batch of " + n, false, null));
+          }
         }
         return Future.succeededFuture();
       }

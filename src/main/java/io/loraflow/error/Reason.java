@@ -28,7 +28,14 @@ public enum Reason {
   /** The event's deadline passed before inference. */
   EXPIRED(Stage.BATCH),
   /** The inference run failed for this event. */
-  INFERENCE_FAILED(Stage.INFERENCE);
+  INFERENCE_FAILED(Stage.INFERENCE),
+  /**
+   * The result could not be published for a reason retrying cannot fix (larger than the
+   * producer's {@code max.request.size}, say); the dead letter stands in for it.
+   */
+  PUBLISH_FAILED(Stage.PUBLISH),
+  /** An unexpected error in the service itself (a bug): the event is dead-lettered, not lost. */
+  INTERNAL_ERROR(Stage.PUBLISH);
 
   private final Stage stage;
 

@@ -109,7 +109,7 @@ public final class HttpApi {
       } else if (ar.cause() instanceof StageException e) {
         error(rc, status(e.reason()), e.reason().name(), e.getMessage());
       } else {
-        error(rc, 500, Reason.INFERENCE_FAILED.name(), String.valueOf(ar.cause()));
+        error(rc, 500, Reason.INTERNAL_ERROR.name(), String.valueOf(ar.cause()));
       }
     });
   }
@@ -124,7 +124,7 @@ public final class HttpApi {
       case TOO_LARGE -> 413;
       case UNSUPPORTED_FORMAT -> 415;
       case FETCH_FAILED, DECODE_FAILED, EXPIRED -> 422;
-      case INFERENCE_FAILED -> 500;
+      case INFERENCE_FAILED, PUBLISH_FAILED, INTERNAL_ERROR -> 500;
     };
   }
 

@@ -3,151 +3,160 @@ package io.loraflow.ingest;
 import io.loraflow.offsets.OffsetCommitter;
 import io.loraflow.offsets.OffsetSink;
 import io.loraflow.offsets.PartitionOffsets;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.kafka.client.common.TopicPartition;
-import io.vertx.kafka.client.consumer.KafkaConsumer;
-import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import java.util.ArrayDeque;
+import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Consumes the input topic and starts one event per record, never more than the in-flight limit
- * at once.
+ * Admits the input topic's records as {@link Event}s, never more than the in-flight limit at
+ * once, and keeps their partitions' offsets.
  *
  * <h2>Backpressure</h2>
- * When the {@link InFlightGate} is full, the assigned <em>partitions</em> are paused
- * ({@code pause(Set<TopicPartition>)}); the poll loop keeps running, so the member stays in its
- * group however long the pause lasts. The stream-level {@code pause()} would stop polling and get
- * the member evicted after {@code max.poll.interval.ms}. Records already fetched when the pause
- * takes effect wait in {@link #waiting}, admitted but not in flight. Partitions resume when the
- * gate drops to its low mark; Kafka forgets pauses of newly assigned partitions, so they are
- * paused again on assignment.
- *
- * <p>Our view of the assignment lags the consumer's during a rebalance (the handlers run after
- * the rebalance callback), and {@code pause}/{@code resume} of a set holding a partition the
- * consumer no longer owns fails part-way, leaving the rest in the old state. A partition left
- * paused would never be read again, so a failed call is retried with the view of the moment, and
- * every {@value #PAUSE_CHECK_MS} ms the consumer's paused set is compared with what it should be.
+ * When the {@link InFlightGate} is full, the {@link PollLoop} is asked to pause every assigned
+ * partition; it keeps polling, so the member stays in its group however long the pause lasts.
+ * Records already handed over wait in {@link #waiting}, admitted but not in flight. Partitions
+ * resume when the gate drops to its low mark.
  *
  * <h2>Offsets</h2>
- * Every record is registered with its partition's {@link PartitionOffsets} on arrival and marked
- * complete when its outcome (result or dead letter) is acknowledged; {@link OffsetCommitter}
- * commits from that. An event keeps its in-flight slot until its offset is committed (a full gate
- * triggers a commit at once), so a crash repeats at most {@code max.in.flight} events.
+ * A record is tracked by the {@link PartitionOffsets} of its partition, taken when it arrives; a
+ * record of a partition this member does not own (a revoke overtook it) is dropped, for its
+ * owner to read. An event keeps its in-flight slot until its offset is committed (half the slots
+ * waiting trigger a commit at once), so a crash repeats at most {@code max.in.flight} events.
  *
- * <p>Concurrency: event loop only (the consumer's handlers run on the deploying context).
+ * <h2>Rebalances</h2>
+ * A revoke (see {@link PollLoop}) drops the revoked partitions' waiting records, lets their
+ * started events finish for up to {@value #REVOKE_DRAIN_MS} ms, and answers with the positions to
+ * commit, so a cooperative hand-over repeats almost nothing. {@link #reset} throws away all
+ * progress and rewinds to the committed positions (after an aborted transaction).
+ *
+ * <p>Concurrency: event loop only.
  */
-public final class RecordIngest {
+public final class RecordIngest implements PollLoop.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(RecordIngest.class);
-  static final long PAUSE_CHECK_MS = 5_000;
-  private static final long PAUSE_RETRY_MS = 100;
+  static final long REVOKE_DRAIN_MS = 5_000;
+  /** Bound of the revoke callback: drain, then a transactional commit with its own timeout. */
+  static final long REVOKE_WAIT_MS = 25_000;
 
   private final Vertx vertx;
-  private final KafkaConsumer<Buffer, Buffer> consumer;
-  private final String topic;
+  private final Context context;
+  private final PollLoop poll;
   private final InFlightGate gate;
   private final OffsetCommitter offsets;
-  private final Function<KafkaConsumerRecord<Buffer, Buffer>, Future<Void>> processor;
+  private final Function<Event, Future<Void>> processor;
   private final long commitIntervalMs;
+  private final int commitMark;
 
   // Event loop only.
-  private final ArrayDeque<Admitted> waiting = new ArrayDeque<>();
-  private final Set<TopicPartition> assigned = new HashSet<>();
+  private final ArrayDeque<Event> waiting = new ArrayDeque<>();
+  /** Completed offsets whose commit is pending; each holds a gate slot. */
+  private final Map<PartitionOffsets, TreeSet<Long>> awaitingCommit = new HashMap<>();
+  private long epoch;
   private boolean paused;
   private long pausedSinceNanos;
   private long longestPauseNanos;
+  private long pauses;
   private int assignments;
   private int revocations;
   private volatile boolean joined;
   private boolean stopping;
-  private boolean closed;
-  /** pause/resume calls issued, to tell a stale answer of {@code paused()} from a current one. */
-  private long pauseCalls;
   private long commitTimer = -1;
-  private long pauseCheckTimer = -1;
   private Promise<Void> drained;
   /** Events between start and outcome (a subset of the gate's count). */
   private int processing;
-  /** Completed offsets whose commit is pending; each holds a gate slot. */
-  private final Map<PartitionOffsets, TreeSet<Long>> awaitingCommit = new HashMap<>();
   private boolean committing;
-  private final int commitMark;
 
   /**
-   * {@code processor} handles one record and completes when its outcome is acknowledged by the
-   * broker; it must never fail (a failure would leave the offset incomplete forever).
+   * {@code consumerProps} configure the input consumer; {@code sink} is made for its
+   * {@link PollLoop}. {@code processor} takes one event to its outcome and completes when that
+   * outcome is acknowledged by the broker; it fails only when the outcome was abandoned (the
+   * publisher closed or reset), never for bad input.
    */
-  public RecordIngest(Vertx vertx, KafkaConsumer<Buffer, Buffer> consumer, String topic,
-      InFlightGate gate, OffsetSink offsetSink, long commitIntervalMs,
-      Function<KafkaConsumerRecord<Buffer, Buffer>, Future<Void>> processor) {
+  public RecordIngest(Vertx vertx, Map<String, Object> consumerProps, String topic, InFlightGate gate,
+      Function<PollLoop, OffsetSink> sink, long commitIntervalMs, Function<Event, Future<Void>> processor) {
     this.vertx = vertx;
-    this.consumer = consumer;
-    this.topic = topic;
+    this.context = vertx.getOrCreateContext();
+    this.poll = new PollLoop(context, consumerProps, topic, this, REVOKE_WAIT_MS);
     this.gate = gate;
-    this.offsets = new OffsetCommitter(offsetSink);
+    this.offsets = new OffsetCommitter(vertx, sink.apply(poll), poll::groupMetadata);
     this.commitMark = Math.max(1, gate.limit() / 2);
     this.commitIntervalMs = commitIntervalMs;
     this.processor = processor;
   }
 
-  public Future<Void> start() {
-    consumer.partitionsAssignedHandler(this::onAssigned);
-    consumer.partitionsRevokedHandler(this::onRevoked);
-    consumer.exceptionHandler(e -> LOG.warn("event=consumer_error error={}", e.toString()));
-    consumer.handler(this::onRecord);
-    commitTimer = vertx.setPeriodic(commitIntervalMs, id -> commitNow());
-    pauseCheckTimer = vertx.setPeriodic(PAUSE_CHECK_MS, id -> checkPausedPartitions());
-    return consumer.subscribe(topic);
+  /** The consumer thread, for its metrics and group metadata. */
+  public PollLoop pollLoop() {
+    return poll;
   }
 
-  private void onRecord(KafkaConsumerRecord<Buffer, Buffer> record) {
-    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-    PartitionOffsets state = offsets.get(tp);
-    if (state == null) {
-      // Records are delivered after their assignment; this only guards against a lost callback.
-      state = offsets.assigned(tp);
-      assigned.add(tp);
+  public Future<Void> start() {
+    commitTimer = vertx.setPeriodic(commitIntervalMs, id -> commitNow());
+    poll.start();
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public void records(ConsumerRecords<byte[], byte[]> records, long epoch) {
+    if (epoch != this.epoch || stopping) {
+      return; // read before a rewind, or while stopping: read again later
     }
-    state.received(record.offset());
-    Admitted admitted = new Admitted(record, state);
-    if (!stopping && gate.hasRoom() && waiting.isEmpty()) {
-      begin(admitted);
-    } else {
-      waiting.add(admitted);
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      PartitionOffsets state = offsets.get(new TopicPartition(record.topic(), record.partition()));
+      if (state == null) {
+        continue; // revoked meanwhile: its new owner reads it
+      }
+      state.received(record.offset());
+      Event event = new Event(record, state);
+      if (gate.hasRoom() && waiting.isEmpty()) {
+        begin(event);
+      } else {
+        waiting.add(event);
+      }
     }
     if (!gate.hasRoom()) {
       pauseAll();
     }
   }
 
-  private void begin(Admitted a) {
+  private void begin(Event event) {
     gate.acquire();
     processing++;
-    processor.apply(a.record).onComplete(ar -> {
+    PartitionOffsets state = event.partitionState();
+    state.started();
+    Future<Void> outcome;
+    try {
+      outcome = processor.apply(event);
+    } catch (RuntimeException e) {
+      outcome = Future.failedFuture(e);
+    }
+    outcome.onComplete(ar -> {
       processing--;
+      state.finished(event.offset(), ar.succeeded());
       if (ar.failed()) {
-        LOG.error("event=processor_failed offset={} error={}", a.record.offset(), ar.cause().toString());
+        if (!state.isRevoked()) {
+          LOG.warn("event=outcome_abandoned offset={} error={}", event.offset(), ar.cause().toString());
+        }
         gate.release();
-      } else if (a.state.isRevoked()) {
+      } else if (state.isRevoked()) {
         gate.release(); // no longer ours to commit
       } else {
         // The slot stays taken until the offset is committed: after a crash, only events holding
         // a slot can be processed again, so duplicates stay within max.in.flight.
-        a.state.completed(a.record.offset());
-        awaitingCommit.computeIfAbsent(a.state, s -> new TreeSet<>()).add(a.record.offset());
+        awaitingCommit.computeIfAbsent(state, s -> new TreeSet<>()).add(event.offset());
         if (gate.inFlight() >= commitMark) {
-          // Half the slots wait for a commit: commit now rather than at the next interval, so
-          // slots come back while the other half is still being processed.
           commitNow();
         }
       }
@@ -195,20 +204,20 @@ public final class RecordIngest {
 
   private void startWaiting() {
     while (!stopping && gate.hasRoom() && !waiting.isEmpty()) {
-      Admitted a = waiting.poll();
-      if (!a.state.isRevoked()) {
-        begin(a);
+      Event e = waiting.poll();
+      if (!e.partitionState().isRevoked()) {
+        begin(e);
       }
     }
   }
 
   private void pauseAll() {
-    if (!paused && !assigned.isEmpty()) {
+    if (!paused) {
       paused = true;
+      pauses++;
       pausedSinceNanos = System.nanoTime();
-      LOG.info("event=partitions_paused inFlight={} waiting={} partitions={}", gate.inFlight(),
-          waiting.size(), assigned.size());
-      applyPauseState();
+      LOG.debug("event=partitions_paused inFlight={} waiting={}", gate.inFlight(), waiting.size());
+      poll.pause(true);
     }
   }
 
@@ -217,54 +226,13 @@ public final class RecordIngest {
       paused = false;
       long pausedNanos = System.nanoTime() - pausedSinceNanos;
       longestPauseNanos = Math.max(longestPauseNanos, pausedNanos);
-      LOG.info("event=partitions_resumed inFlight={} pausedMs={}", gate.inFlight(), pausedNanos / 1_000_000);
-      applyPauseState();
+      LOG.debug("event=partitions_resumed inFlight={} pausedMs={}", gate.inFlight(), pausedNanos / 1_000_000);
+      poll.pause(false);
     }
   }
 
-  private boolean wantPaused() {
-    return paused || stopping;
-  }
-
-  /** Pauses or resumes every partition we own, as {@link #wantPaused()} says; retried on failure. */
-  private void applyPauseState() {
-    if (assigned.isEmpty()) {
-      return;
-    }
-    boolean pause = wantPaused();
-    Set<TopicPartition> parts = Set.copyOf(assigned);
-    pauseCalls++;
-    (pause ? consumer.pause(parts) : consumer.resume(parts)).onFailure(err -> {
-      LOG.warn("event=pause_state_retry paused={} partitions={} error={}", pause, parts, err.toString());
-      vertx.setTimer(PAUSE_RETRY_MS, id -> {
-        if (!closed) {
-          applyPauseState();
-        }
-      });
-    });
-  }
-
-  /** The safety net: repairs any difference between the consumer's paused set and ours. */
-  private void checkPausedPartitions() {
-    long callsBefore = pauseCalls;
-    consumer.paused().onSuccess(pausedNow -> {
-      if (pauseCalls != callsBefore) {
-        return; // a pause or resume was issued meanwhile: the answer may predate it
-      }
-      boolean wrong = wantPaused() ? !pausedNow.containsAll(assigned) : !pausedNow.isEmpty();
-      if (wrong && !closed) {
-        LOG.warn("event=pause_state_repaired paused={} consumerPaused={} assigned={}", wantPaused(),
-            pausedNow, assigned);
-        if (wantPaused()) {
-          applyPauseState();
-        } else {
-          consumer.resume(pausedNow); // a failure is retried at the next check
-        }
-      }
-    });
-  }
-
-  private void onAssigned(Set<TopicPartition> added) {
+  @Override
+  public void assigned(Collection<TopicPartition> added) {
     joined = true;
     LOG.info("event=partitions_assigned partitions={}", added);
     if (!added.isEmpty()) {
@@ -276,20 +244,56 @@ public final class RecordIngest {
         offsets.assigned(tp);
       }
     }
-    assigned.addAll(added);
-    if (wantPaused()) {
-      applyPauseState(); // Kafka forgets pauses on assignment
-    }
   }
 
-  private void onRevoked(Set<TopicPartition> revoked) {
+  @Override
+  public Future<Map<TopicPartition, OffsetAndMetadata>> revoking(Collection<TopicPartition> revoked,
+      ConsumerGroupMetadata group) {
     LOG.info("event=partitions_revoked partitions={}", revoked);
-    if (!revoked.isEmpty()) {
-      revocations++;
+    revocations++;
+    waiting.removeIf(e -> revoked.contains(new TopicPartition(e.topic(), e.partition())));
+    return drain(revoked, System.nanoTime() + REVOKE_DRAIN_MS * 1_000_000)
+        .compose(v -> offsets.revoking(revoked, group))
+        .andThen(ar -> releaseCommitted());
+  }
+
+  /** Completes once the started events of {@code parts} have finished, or at the deadline. */
+  private Future<Void> drain(Collection<TopicPartition> parts, long deadlineNanos) {
+    boolean busy = parts.stream().map(offsets::get)
+        .anyMatch(s -> s != null && s.inProgress() > 0);
+    if (!busy || System.nanoTime() >= deadlineNanos) {
+      return Future.succeededFuture();
     }
-    assigned.removeAll(revoked);
-    waiting.removeIf(a -> revoked.contains(new TopicPartition(a.record.topic(), a.record.partition())));
-    offsets.revoked(revoked).onComplete(ar -> releaseCommitted());
+    Promise<Void> p = Promise.promise();
+    vertx.setTimer(2, id -> drain(parts, deadlineNanos).onComplete(p));
+    return p.future();
+  }
+
+  @Override
+  public void lost(Collection<TopicPartition> lost) {
+    LOG.warn("event=partitions_lost partitions={} action=\"no commit; their new owner repeats what was not committed\"",
+        lost);
+    waiting.removeIf(e -> lost.contains(new TopicPartition(e.topic(), e.partition())));
+    offsets.lost(lost);
+    releaseCommitted();
+  }
+
+  /**
+   * Throws away every event read so far and, once {@code ready} completes, rewinds the
+   * partitions to their committed positions: used after a transaction was aborted.
+   */
+  public void reset(Future<Void> ready) {
+    epoch++;
+    long tag = epoch;
+    waiting.clear();
+    offsets.reset();
+    releaseCommitted();
+    LOG.warn("event=ingest_reset epoch={} action=rewinding_to_committed", tag);
+    ready.onComplete(ar -> {
+      if (ar.succeeded() && !stopping) {
+        poll.seek(tag);
+      }
+    });
   }
 
   /**
@@ -298,7 +302,7 @@ public final class RecordIngest {
    */
   public Future<Void> stop(long timeoutMs) {
     stopping = true;
-    applyPauseState();
+    poll.pause(true);
     waiting.clear();
     drained = Promise.promise();
     if (processing == 0) {
@@ -312,13 +316,9 @@ public final class RecordIngest {
         .compose(v -> {
           vertx.cancelTimer(timer);
           vertx.cancelTimer(commitTimer);
-          vertx.cancelTimer(pauseCheckTimer);
           return offsets.commitAll();
         })
-        .compose(v -> {
-          closed = true;
-          return consumer.close();
-        });
+        .compose(v -> Future.fromCompletionStage(poll.close(), context));
   }
 
   /** Events started and not yet published. */
@@ -338,7 +338,12 @@ public final class RecordIngest {
 
   /** Partitions paused for backpressure right now. */
   public int pausedPartitions() {
-    return paused ? assigned.size() : 0;
+    return paused ? poll.assignment().size() : 0;
+  }
+
+  /** Times the partitions were paused for backpressure. */
+  public long pauses() {
+    return pauses;
   }
 
   /** Longest time the partitions stayed paused, in ms. */
@@ -354,8 +359,5 @@ public final class RecordIngest {
   /** Revocations of a non-empty set of partitions. */
   public int revocations() {
     return revocations;
-  }
-
-  private record Admitted(KafkaConsumerRecord<Buffer, Buffer> record, PartitionOffsets state) {
   }
 }

@@ -1,16 +1,17 @@
 package io.loraflow.offsets;
 
+import io.loraflow.ingest.PollLoop;
 import io.vertx.core.Future;
-import io.vertx.kafka.client.common.TopicPartition;
-import io.vertx.kafka.client.consumer.KafkaConsumer;
-import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 
 /** At-least-once: positions are committed to the consumer group after outcomes are acknowledged. */
 public final class ConsumerOffsetSink implements OffsetSink {
-  private final KafkaConsumer<?, ?> consumer;
+  private final PollLoop consumer;
 
-  public ConsumerOffsetSink(KafkaConsumer<?, ?> consumer) {
+  public ConsumerOffsetSink(PollLoop consumer) {
     this.consumer = consumer;
   }
 
@@ -20,7 +21,12 @@ public final class ConsumerOffsetSink implements OffsetSink {
   }
 
   @Override
-  public Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
-    return offsets.isEmpty() ? Future.succeededFuture() : consumer.commit(offsets).mapEmpty();
+  public Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+    return consumer.commit(offsets);
+  }
+
+  @Override
+  public boolean transactional() {
+    return false;
   }
 }

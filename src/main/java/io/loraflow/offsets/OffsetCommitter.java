@@ -1,35 +1,45 @@
 package io.loraflow.offsets;
 
 import io.vertx.core.Future;
-import io.vertx.kafka.client.common.TopicPartition;
-import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Owns the {@link PartitionOffsets} of the assigned partitions and commits their positions
- * through an {@link OffsetSink}: periodically, on revoke and on shutdown, one commit at a time.
- * A position is committed only after every earlier received event of its partition had its
- * outcome acknowledged.
+ * through an {@link OffsetSink}: periodically, at the in-flight mark, on revoke and on shutdown,
+ * one commit at a time. A position is committed only after every earlier received event of its
+ * partition had its outcome acknowledged.
  *
- * <p>Concurrency: event loop only.
+ * <p>Concurrency: event loop only; every returned future completes on the event loop (a commit
+ * that times out is failed by an event-loop timer, never by a thread of the client).
  */
 public final class OffsetCommitter {
   private static final Logger LOG = LoggerFactory.getLogger(OffsetCommitter.class);
 
   static final long COMMIT_TIMEOUT_MS = 15_000;
 
+  private final Vertx vertx;
   private final OffsetSink sink;
+  private final Supplier<ConsumerGroupMetadata> group;
   private final Map<TopicPartition, PartitionOffsets> partitions = new HashMap<>();
   private Future<Void> last = Future.succeededFuture();
 
-  public OffsetCommitter(OffsetSink sink) {
+  /** {@code group} gives the member's current group metadata (generation) for each commit. */
+  public OffsetCommitter(Vertx vertx, OffsetSink sink, Supplier<ConsumerGroupMetadata> group) {
+    this.vertx = vertx;
     this.sink = sink;
+    this.group = group;
   }
 
   /** A fresh state for a newly assigned partition (a re-assigned one gets a new state too). */
@@ -42,57 +52,106 @@ public final class OffsetCommitter {
     return state;
   }
 
-  /** The state of an assigned partition, or null. */
+  /** The state of an assigned partition, or null when the partition is not ours. */
   public PartitionOffsets get(TopicPartition tp) {
     return partitions.get(tp);
   }
 
+  /** The partitions owned now and their states. */
+  public Map<TopicPartition, PartitionOffsets> owned() {
+    return partitions;
+  }
+
+  /** Forgets {@code lost} without committing: another member may already own them. */
+  public void lost(Collection<TopicPartition> lost) {
+    for (TopicPartition tp : lost) {
+      PartitionOffsets state = partitions.remove(tp);
+      if (state != null) {
+        state.revoke();
+      }
+    }
+  }
+
+  /** Forgets every partition's progress (after an aborted transaction): nothing read so far counts. */
+  public void reset() {
+    partitions.replaceAll((tp, state) -> {
+      state.revoke();
+      return new PartitionOffsets();
+    });
+  }
+
   /**
-   * Forgets {@code revoked} and commits what is done in them; their states are revoked once that
-   * commit ends, so later completions are ignored.
+   * Gives up {@code revoked}: completes with the positions the consumer must commit in its
+   * revoke callback. Under a transaction every partition's outcomes and positions are committed
+   * here (as {@code group}) and the answer is empty. The states are revoked either way, so later
+   * completions are ignored.
    */
-  public Future<Void> revoked(Collection<TopicPartition> revoked) {
+  public Future<Map<TopicPartition, OffsetAndMetadata>> revoking(Collection<TopicPartition> revoked,
+      ConsumerGroupMetadata group) {
     Map<TopicPartition, PartitionOffsets> gone = new HashMap<>();
     for (TopicPartition tp : revoked) {
-      PartitionOffsets state = partitions.remove(tp);
+      PartitionOffsets state = partitions.get(tp);
       if (state != null) {
         gone.put(tp, state);
       }
     }
-    return enqueue(gone).eventually(() -> {
-      gone.values().forEach(PartitionOffsets::revoke);
-      return Future.succeededFuture();
-    });
+    Future<Map<TopicPartition, OffsetAndMetadata>> answer;
+    if (sink.transactional()) {
+      answer = enqueue(partitions, group).map(v -> Map.of());
+    } else {
+      Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+      gone.forEach((tp, state) -> state.toCommit().ifPresent(p -> offsets.put(tp, new OffsetAndMetadata(p))));
+      answer = Future.succeededFuture(offsets);
+    }
+    return answer.andThen(ar -> gone.forEach((tp, state) -> {
+      partitions.remove(tp, state);
+      state.revoke();
+    }));
   }
 
-  /** Commits every assigned partition whose position moved. */
+  /** Commits every owned partition whose position moved. */
   public Future<Void> commitAll() {
-    return enqueue(partitions);
+    return enqueue(partitions, null);
   }
 
-  private Future<Void> enqueue(Map<TopicPartition, PartitionOffsets> states) {
-    last = last.eventually(() -> commit(states));
+  private Future<Void> enqueue(Map<TopicPartition, PartitionOffsets> states, ConsumerGroupMetadata member) {
+    last = last.eventually(() -> commit(states, member));
     return last;
   }
 
-  private Future<Void> commit(Map<TopicPartition, PartitionOffsets> states) {
+  private Future<Void> commit(Map<TopicPartition, PartitionOffsets> states, ConsumerGroupMetadata member) {
     return sink.prepare().compose(ready -> {
       Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
       Map<PartitionOffsets, Long> positions = new HashMap<>();
       states.forEach((tp, state) -> {
         OptionalLong p = state.toCommit();
         if (p.isPresent()) {
-          offsets.put(tp, new OffsetAndMetadata(p.getAsLong(), ""));
+          offsets.put(tp, new OffsetAndMetadata(p.getAsLong()));
           positions.put(state, p.getAsLong());
         }
       });
-      // A commit whose callback never comes (seen under rebalances with this client) must not
-      // hold the slots it would free, nor the commits queued behind it: give up after a while
-      // and let the next commit carry the same positions.
-      return sink.commit(offsets)
-          .timeout(COMMIT_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+      ConsumerGroupMetadata as = member != null ? member : group.get();
+      // A commit whose answer never comes must not hold the slots it would free, nor the commits
+      // queued behind it: give up after a while and let the next commit carry the same positions.
+      return withTimeout(sink.commit(offsets, as), COMMIT_TIMEOUT_MS)
           .onSuccess(ok -> positions.forEach(PartitionOffsets::committed))
           .onFailure(e -> LOG.warn("event=commit_failed partitions={} error={}", offsets.keySet(), e.toString()));
     }).recover(e -> Future.succeededFuture());
+  }
+
+  /** {@code f}, or a failure after {@code ms}, completed on the event loop either way. */
+  private Future<Void> withTimeout(Future<Void> f, long ms) {
+    Promise<Void> p = Promise.promise();
+    long timer = vertx.setTimer(ms, id -> p.tryFail(new TimeoutException("no answer to the commit in " + ms + " ms")));
+    io.vertx.core.Context here = vertx.getOrCreateContext();
+    f.onComplete(ar -> here.runOnContext(v -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        p.tryComplete();
+      } else {
+        p.tryFail(ar.cause());
+      }
+    }));
+    return p.future();
   }
 }

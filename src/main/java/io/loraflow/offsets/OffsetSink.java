@@ -1,9 +1,10 @@
 package io.loraflow.offsets;
 
 import io.vertx.core.Future;
-import io.vertx.kafka.client.common.TopicPartition;
-import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * Where committed positions go: the consumer group directly (at-least-once) or the producer's
@@ -18,6 +19,15 @@ public interface OffsetSink {
    */
   Future<Void> prepare();
 
-  /** Commits {@code offsets} (possibly empty); always called once after each {@link #prepare()}. */
-  Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets);
+  /**
+   * Commits {@code offsets} (possibly empty) as the group member {@code group} (its generation
+   * fences a member that was replaced); always called once after each {@link #prepare()}.
+   */
+  Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group);
+
+  /**
+   * True when outcomes and positions commit together (a transaction): a revoke then commits
+   * every partition's outcomes and positions, not only the revoked ones'.
+   */
+  boolean transactional();
 }

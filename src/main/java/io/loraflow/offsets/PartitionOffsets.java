@@ -21,6 +21,8 @@ public final class PartitionOffsets {
   private long highestReceived = -1;
   private long committed = -1;
   private boolean revoked;
+  /** Events started and not yet completed (received ones waiting for a slot are not counted). */
+  private int inProgress;
 
   public void received(long offset) {
     if (revoked) {
@@ -30,10 +32,28 @@ public final class PartitionOffsets {
     highestReceived = Math.max(highestReceived, offset);
   }
 
+  /** An event of this partition started processing. */
+  public void started() {
+    inProgress++;
+  }
+
+  /** A started event finished, with an outcome ({@code done}) or abandoned. */
+  public void finished(long offset, boolean done) {
+    inProgress--;
+    if (done) {
+      completed(offset);
+    }
+  }
+
   public void completed(long offset) {
     if (!revoked) {
       incomplete.remove(offset);
     }
+  }
+
+  /** Events of this partition started and not yet finished. */
+  public int inProgress() {
+    return inProgress;
   }
 
   /** The next offset to consume after every published event, or empty if nothing was received. */

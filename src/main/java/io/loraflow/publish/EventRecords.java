@@ -1,87 +1,89 @@
 package io.loraflow.publish;
 
 import io.loraflow.error.StageException;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
-import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
-import io.vertx.kafka.client.producer.KafkaHeader;
-import io.vertx.kafka.client.producer.KafkaProducerRecord;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
+import io.loraflow.ingest.Event;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Locale;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * Builds the output records: results (schemas/classification-result.schema.json) and dead
- * letters (schemas/dead-letter.schema.json). Both keep the input's key; a dead letter also keeps
- * its headers and adds {@code loraflow.error.*} headers, so it can be routed without parsing.
+ * Builds the output records. A result (schemas/classification-result.schema.json) keeps the
+ * input's key. A dead letter follows Kafka Connect's dead-letter-queue convention: the original
+ * key, value and headers unchanged, plus {@code loraflow.error.*} headers that say why
+ * (schemas/dead-letter.schema.json) — so a dead letter is never larger than its record plus those
+ * headers, and replaying one is producing it back to the input topic.
  */
 public final class EventRecords {
+  public static final String H_PREFIX = "loraflow.error.";
   public static final String H_REASON = "loraflow.error.reason";
   public static final String H_MESSAGE = "loraflow.error.message";
   public static final String H_STAGE = "loraflow.error.stage";
   public static final String H_ATTEMPTS = "loraflow.error.attempts";
+  public static final String H_ID = "loraflow.error.id";
+  public static final String H_TIMESTAMP = "loraflow.error.timestamp";
   public static final String H_TOPIC = "loraflow.error.source.topic";
   public static final String H_PARTITION = "loraflow.error.source.partition";
   public static final String H_OFFSET = "loraflow.error.source.offset";
+  /** Set (to the value's size in bytes) when the value had to be left out to fit the producer's limit. */
+  public static final String H_VALUE_OMITTED = "loraflow.error.value.omitted.bytes";
+
+  /** Record-batch and record framing added to key, value and headers (an upper bound). */
+  private static final int FRAMING_BYTES = 128;
 
   private EventRecords() {
   }
 
-  public static KafkaProducerRecord<Buffer, Buffer> result(String topic,
-      KafkaConsumerRecord<Buffer, Buffer> input, JsonObject result) {
-    return KafkaProducerRecord.create(topic, input.key(), result.toBuffer());
+  public static ProducerRecord<byte[], byte[]> result(String topic, Event input, byte[] json) {
+    return new ProducerRecord<>(topic, null, input.key(), json);
   }
 
-  public static KafkaProducerRecord<Buffer, Buffer> deadLetter(String topic,
-      KafkaConsumerRecord<Buffer, Buffer> input, String id, StageException error, int attempts) {
-    JsonObject value = new JsonObject();
+  /** The dead letter of {@code input}; {@code keepValue} false leaves the value out (too large). */
+  public static ProducerRecord<byte[], byte[]> deadLetter(String topic, Event input, StageException error,
+      boolean keepValue) {
+    RecordHeaders headers = new RecordHeaders();
+    for (Header h : input.headers()) {
+      if (!h.key().startsWith(H_PREFIX)) { // a replayed dead letter's old error is replaced
+        headers.add(h.key(), h.value());
+      }
+    }
+    String id = input.request() != null ? input.request().id() : null;
     if (id != null) {
-      value.put("id", id);
+      add(headers, H_ID, id);
     }
-    String stage = error.reason().stage().name().toLowerCase(Locale.ROOT);
-    value.put("reason", error.reason().name())
-        .put("message", String.valueOf(error.getMessage()))
-        .put("stage", stage)
-        .put("attempts", attempts)
-        .put("source", source(input))
-        .put("original", original(input.value()))
-        .put("timestamp", Instant.now().toString());
-    KafkaProducerRecord<Buffer, Buffer> out = KafkaProducerRecord.create(topic, input.key(), value.toBuffer());
-    input.headers().forEach(h -> out.addHeader(h.key(), h.value()));
-    out.addHeader(KafkaHeader.header(H_REASON, error.reason().name()))
-        .addHeader(KafkaHeader.header(H_MESSAGE, truncate(String.valueOf(error.getMessage()), 1000)))
-        .addHeader(KafkaHeader.header(H_STAGE, stage))
-        .addHeader(KafkaHeader.header(H_ATTEMPTS, Integer.toString(attempts)))
-        .addHeader(KafkaHeader.header(H_TOPIC, input.topic()))
-        .addHeader(KafkaHeader.header(H_PARTITION, Integer.toString(input.partition())))
-        .addHeader(KafkaHeader.header(H_OFFSET, Long.toString(input.offset())));
-    return out;
+    add(headers, H_REASON, error.reason().name());
+    add(headers, H_MESSAGE, truncate(String.valueOf(error.getMessage()), 1000));
+    add(headers, H_STAGE, error.reason().stage().name().toLowerCase(Locale.ROOT));
+    add(headers, H_ATTEMPTS, Integer.toString(input.attempts()));
+    add(headers, H_TOPIC, input.topic());
+    add(headers, H_PARTITION, Integer.toString(input.partition()));
+    add(headers, H_OFFSET, Long.toString(input.offset()));
+    add(headers, H_TIMESTAMP, Instant.now().toString());
+    byte[] value = input.value();
+    if (!keepValue && value != null) {
+      add(headers, H_VALUE_OMITTED, Integer.toString(value.length));
+      value = null;
+    }
+    return new ProducerRecord<>(topic, null, null, input.key(), value, headers);
   }
 
-  public static JsonObject source(KafkaConsumerRecord<?, ?> input) {
-    return new JsonObject().put("topic", input.topic()).put("partition", input.partition())
-        .put("offset", input.offset());
+  /** An upper bound of the record's size on the wire, to compare with {@code max.request.size}. */
+  public static int sizeOf(ProducerRecord<byte[], byte[]> r) {
+    long size = FRAMING_BYTES + length(r.key()) + length(r.value());
+    for (Header h : r.headers()) {
+      size += h.key().length() * 3L + length(h.value()) + 10;
+    }
+    return (int) Math.min(Integer.MAX_VALUE, size);
   }
 
-  private static JsonObject original(Buffer value) {
-    if (value == null) {
-      return new JsonObject().putNull("value").put("valueEncoding", "utf8");
-    }
-    byte[] bytes = value.getBytes();
-    try {
-      String text = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes)).toString();
-      return new JsonObject().put("value", text).put("valueEncoding", "utf8");
-    } catch (CharacterCodingException e) {
-      return new JsonObject().put("value", Base64.getEncoder().encodeToString(bytes))
-          .put("valueEncoding", "base64");
-    }
+  private static int length(byte[] b) {
+    return b == null ? 0 : b.length;
+  }
+
+  private static void add(RecordHeaders headers, String key, String value) {
+    headers.add(key, value.getBytes(StandardCharsets.UTF_8));
   }
 
   private static String truncate(String s, int max) {

@@ -1,22 +1,27 @@
 package io.loraflow.publish;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.kafka.client.producer.KafkaProducer;
-import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import java.time.Duration;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends result and dead-letter records and completes only when the broker acknowledged them.
+ * Sends result and dead-letter records (at-least-once) and completes only when the broker
+ * acknowledged them.
  *
- * <p>A send that fails (broker down past {@code delivery.timeout.ms}, say) is retried with capped
- * exponential backoff until it succeeds or the publisher closes: an outcome is never dropped, and
- * its input offset is not committed before it lands.
+ * <p>The producer is idempotent and retries by itself, in order, for {@code delivery.timeout.ms};
+ * a send that still fails with a retriable error (a long broker outage) is sent again with capped
+ * backoff until it lands or the publisher closes, so an outcome is never dropped. An error that
+ * retrying cannot fix (record too large, authorization, unknown topic config) fails the send at
+ * once: the caller turns it into a dead letter.
  *
- * <p>Concurrency: event loop only.
+ * <p>Concurrency: event loop only; the producer's callbacks come back through {@code context}.
  */
 public final class ResultPublisher implements Publisher {
   private static final Logger LOG = LoggerFactory.getLogger(ResultPublisher.class);
@@ -24,46 +29,61 @@ public final class ResultPublisher implements Publisher {
   private static final long MAX_BACKOFF_MS = 5_000;
 
   private final Vertx vertx;
-  private final KafkaProducer<Buffer, Buffer> producer;
+  private final Context context;
+  private final Producer<byte[], byte[]> producer;
   private boolean closed;
   private int failingSends;
 
-  public ResultPublisher(Vertx vertx, KafkaProducer<Buffer, Buffer> producer) {
+  public ResultPublisher(Vertx vertx, Producer<byte[], byte[]> producer) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.producer = producer;
   }
 
-  /** Completes when {@code record} is acknowledged; fails only if the publisher was closed. */
   @Override
-  public Future<Void> send(KafkaProducerRecord<Buffer, Buffer> record) {
+  public Future<Void> send(ProducerRecord<byte[], byte[]> record) {
     Promise<Void> promise = Promise.promise();
     attempt(record, promise, MIN_BACKOFF_MS);
     return promise.future();
   }
 
-  private void attempt(KafkaProducerRecord<Buffer, Buffer> record, Promise<Void> promise, long backoffMs) {
+  private void attempt(ProducerRecord<byte[], byte[]> record, Promise<Void> promise, long backoffMs) {
     if (closed) {
-      promise.fail(new IllegalStateException("publisher closed before " + record.topic() + " was sent"));
+      promise.fail(new Abandoned("publisher closed before " + record.topic() + " was sent"));
       return;
     }
-    producer.send(record).onComplete(ar -> {
-      if (ar.succeeded()) {
-        if (failingSends > 0 && --failingSends == 0) {
-          LOG.info("event=publish_recovered topic={}", record.topic());
-        }
-        promise.complete();
-        return;
+    try {
+      producer.send(record, (meta, err) -> context.runOnContext(v -> onAck(record, promise, backoffMs, err)));
+    } catch (RuntimeException e) {
+      onAck(record, promise, backoffMs, e);
+    }
+  }
+
+  private void onAck(ProducerRecord<byte[], byte[]> record, Promise<Void> promise, long backoffMs, Exception err) {
+    if (err == null) {
+      if (failingSends > 0 && --failingSends == 0) {
+        LOG.warn("event=publish_recovered topic={}", record.topic());
       }
-      if (backoffMs == MIN_BACKOFF_MS && failingSends++ == 0) {
-        LOG.warn("event=publish_failed topic={} error={} action=retrying", record.topic(), ar.cause().toString());
-      }
-      vertx.setTimer(backoffMs, id -> attempt(record, promise, Math.min(MAX_BACKOFF_MS, backoffMs * 2)));
-    });
+      promise.complete();
+      return;
+    }
+    if (!(err instanceof RetriableException)) {
+      promise.fail(err);
+      return;
+    }
+    if (backoffMs == MIN_BACKOFF_MS && failingSends++ == 0) {
+      LOG.warn("event=publish_failing topic={} error={} action=retrying", record.topic(), err.toString());
+    }
+    vertx.setTimer(backoffMs, id -> attempt(record, promise, Math.min(MAX_BACKOFF_MS, backoffMs * 2)));
   }
 
   @Override
   public Future<Void> close() {
     closed = true;
-    return producer.flush().eventually(producer::close);
+    return vertx.executeBlocking(() -> {
+      producer.flush();
+      producer.close(Duration.ofSeconds(10));
+      return null;
+    });
   }
 }

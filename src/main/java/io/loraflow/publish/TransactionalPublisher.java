@@ -1,20 +1,21 @@
 package io.loraflow.publish;
 
 import io.loraflow.offsets.OffsetSink;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.kafka.client.common.TopicPartition;
-import io.vertx.kafka.client.consumer.OffsetAndMetadata;
-import io.vertx.kafka.client.producer.KafkaProducer;
-import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,111 +24,167 @@ import org.slf4j.LoggerFactory;
  * committed in one Kafka transaction (consume-transform-produce), so a {@code read_committed}
  * consumer sees each input's outcome once, whatever crashes in between.
  *
- * <p>Each commit interval: {@link #prepare()} holds new sends back and waits for the open
- * transaction's sends to be acknowledged; {@link #commit} adds the positions
- * ({@code sendOffsetsToTransaction}) and commits; held sends then start the next transaction.
- * A failed send or commit is fatal: the transaction's outcomes are gone while their events were
- * counted as done, so the service must stop and resume from the last committed transaction.
+ * <p>Each commit: {@link #prepare()} holds new sends back and waits for the open transaction's
+ * sends to be acknowledged; {@link #commit} adds the positions with the member's
+ * {@link ConsumerGroupMetadata} (so a member the group has replaced — a zombie, or the old owner
+ * in a cooperative hand-over — is fenced by its generation) and commits. Positions without any
+ * send still get a transaction of their own, so an idle partition's position reaches the end.
  *
- * <p>Known limitation: offsets are sent with the group id only (no member generation), so a
- * zombie instance is fenced by its {@code transactional.id}, not by the group.
+ * <h2>Failures</h2>
+ * A failed send or commit aborts the transaction: its outcomes never become visible, so the work
+ * is thrown away and read again from the committed positions ({@code reset}, given a future that
+ * completes when the producer can take sends again). A producer that cannot abort (fenced by a
+ * newer epoch, after a freeze longer than {@code transaction.timeout.ms}) is closed and made
+ * anew; only when that fails is the fault fatal.
  *
- * <p>Concurrency: event loop; the blocking transaction calls run on a worker thread.
+ * <p>Concurrency: event loop; the blocking transaction calls run on a worker thread while sends
+ * are held back.
  */
 public final class TransactionalPublisher implements Publisher, OffsetSink {
   private static final Logger LOG = LoggerFactory.getLogger(TransactionalPublisher.class);
 
   private final Vertx vertx;
-  private final KafkaProducer<Buffer, Buffer> producer;
-  private final Producer<Buffer, Buffer> raw;
-  private final String groupId;
+  private final Context context;
+  private final Supplier<Producer<byte[], byte[]>> factory;
+  private final Consumer<Future<Void>> reset;
   private final Consumer<Throwable> fatal;
+  /** Replaced on a worker only while {@link #recovering}; read on the event loop otherwise. */
+  private volatile Producer<byte[], byte[]> producer;
 
   // Event loop only.
   private final ArrayDeque<Runnable> held = new ArrayDeque<>();
   private boolean inTransaction;
   private boolean preparing;
-  private boolean failed;
+  private boolean recovering;
+  private boolean closed;
+  /** Bumped by each abort: acknowledgements of an older transaction only fail their sends. */
+  private int generation;
   private int outstanding;
   private Promise<Void> drained;
+  private long aborts;
 
-  public TransactionalPublisher(Vertx vertx, KafkaProducer<Buffer, Buffer> producer, String groupId,
-      Consumer<Throwable> fatal) {
+  /**
+   * {@code factory} makes a producer with the same {@code transactional.id}; {@code reset} is
+   * called after an abort (see above); {@code fatal} when no producer can be made.
+   */
+  public TransactionalPublisher(Vertx vertx, Supplier<Producer<byte[], byte[]>> factory,
+      Consumer<Future<Void>> reset, Consumer<Throwable> fatal) {
     this.vertx = vertx;
-    this.producer = producer;
-    this.raw = producer.unwrap();
-    this.groupId = groupId;
+    this.context = vertx.getOrCreateContext();
+    this.factory = factory;
+    this.reset = reset;
     this.fatal = fatal;
   }
 
-  /** Registers the transactional id, fencing off a previous incarnation with the same id. */
+  /** Makes the producer and registers its transactional id, fencing a previous incarnation. */
   public Future<Void> init() {
     return vertx.executeBlocking(() -> {
-      raw.initTransactions();
+      producer = factory.get();
+      producer.initTransactions();
       return null;
     });
   }
 
+  /** The current producer, for its metrics. */
+  public Producer<byte[], byte[]> producer() {
+    return producer;
+  }
+
+  /** Transactions aborted since start. */
+  public long aborts() {
+    return aborts;
+  }
+
   @Override
-  public Future<Void> send(KafkaProducerRecord<Buffer, Buffer> record) {
-    if (failed) {
-      return Future.failedFuture(new IllegalStateException("transactional publisher failed"));
+  public Future<Void> send(ProducerRecord<byte[], byte[]> record) {
+    if (recovering || closed) {
+      return Future.failedFuture(new Abandoned("transaction aborted"));
     }
     if (preparing) {
       Promise<Void> later = Promise.promise();
       held.add(() -> send(record).onComplete(later));
       return later.future();
     }
-    if (!inTransaction) {
-      raw.beginTransaction(); // local state change, does not block
-      inTransaction = true;
-    }
-    outstanding++;
-    return producer.send(record).<Void>mapEmpty().onComplete(ar -> {
+    Promise<Void> promise = Promise.promise();
+    int gen = generation;
+    try {
+      if (!inTransaction) {
+        producer.beginTransaction(); // local state change, does not block
+        inTransaction = true;
+      }
+      outstanding++;
+      producer.send(record, (meta, err) -> context.runOnContext(v -> acknowledged(gen, promise, err)));
+    } catch (RuntimeException e) {
       outstanding--;
-      if (ar.failed()) {
-        fail(ar.cause());
-      }
-      if (preparing && outstanding == 0) {
-        // Let the completions of this turn run first: they mark their offsets done.
-        vertx.runOnContext(v -> drained.tryComplete());
-      }
-    });
+      promise.fail(new Abandoned("send refused: " + e));
+      abort(e);
+    }
+    return promise.future();
+  }
+
+  private void acknowledged(int gen, Promise<Void> promise, Exception err) {
+    if (gen != generation) {
+      promise.tryFail(new Abandoned("transaction aborted"));
+      return;
+    }
+    outstanding--;
+    if (err != null) {
+      promise.tryFail(new Abandoned("send failed in a transaction: " + err));
+      abort(err);
+      return;
+    }
+    promise.complete();
+    if (preparing && outstanding == 0 && drained != null) {
+      // Let the completions of this turn run first: they mark their offsets done.
+      context.runOnContext(v -> drained.tryComplete());
+    }
   }
 
   @Override
   public Future<Void> prepare() {
     preparing = true;
     drained = Promise.promise();
-    if (outstanding == 0) {
-      vertx.runOnContext(v -> drained.tryComplete());
+    if (outstanding == 0 || recovering) {
+      context.runOnContext(v -> drained.tryComplete());
     }
     return drained.future();
   }
 
   @Override
-  public Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
-    if (!inTransaction || failed) {
+  public Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+    if (recovering || closed || (!inTransaction && offsets.isEmpty())) {
       release();
-      return Future.succeededFuture();
+      return recovering ? Future.failedFuture(new Abandoned("transaction aborted")) : Future.succeededFuture();
     }
-    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> native_ =
-        new HashMap<>();
-    offsets.forEach((tp, om) -> native_.put(new org.apache.kafka.common.TopicPartition(tp.getTopic(),
-        tp.getPartition()), new org.apache.kafka.clients.consumer.OffsetAndMetadata(om.getOffset(), om.getMetadata())));
+    if (!offsets.isEmpty() && group == null) {
+      release();
+      return Future.failedFuture(new IllegalStateException("no group metadata yet: not a member"));
+    }
+    boolean begin = !inTransaction;
+    inTransaction = true;
+    Producer<byte[], byte[]> p = producer;
     return vertx.<Void>executeBlocking(() -> {
-      if (!native_.isEmpty()) {
-        raw.sendOffsetsToTransaction(native_, new ConsumerGroupMetadata(groupId));
+      if (begin) {
+        p.beginTransaction();
       }
-      raw.commitTransaction();
+      if (!offsets.isEmpty()) {
+        p.sendOffsetsToTransaction(offsets, group);
+      }
+      p.commitTransaction();
       return null;
-    }).onComplete(ar -> {
+    }).transform(ar -> {
       inTransaction = false;
       if (ar.failed()) {
-        fail(ar.cause());
+        abort(ar.cause());
       }
       release();
+      return ar.succeeded() ? Future.succeededFuture() : Future.failedFuture(ar.cause());
     });
+  }
+
+  @Override
+  public boolean transactional() {
+    return true;
   }
 
   private void release() {
@@ -137,16 +194,50 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
     }
   }
 
-  private void fail(Throwable e) {
-    if (!failed) {
-      failed = true;
-      LOG.error("event=transaction_failed error={} action=stopping", e.toString());
-      fatal.accept(e);
+  /** Aborts the open transaction (or replaces a producer that cannot), then resets the ingest. */
+  private void abort(Throwable cause) {
+    if (recovering || closed) {
+      return;
     }
+    recovering = true;
+    aborts++;
+    generation++;
+    outstanding = 0;
+    inTransaction = false;
+    LOG.warn("event=transaction_aborted error={} action=\"rewind to the committed positions\"", cause.toString());
+    Producer<byte[], byte[]> old = producer;
+    Future<Void> ready = vertx.<Void>executeBlocking(() -> {
+      try {
+        old.abortTransaction();
+      } catch (KafkaException | IllegalStateException e) {
+        // Fenced (a newer epoch took over) or in a fatal state: only a new producer can go on.
+        LOG.warn("event=producer_replaced error={}", e.toString());
+        old.close(Duration.ZERO);
+        Producer<byte[], byte[]> fresh = factory.get();
+        fresh.initTransactions();
+        producer = fresh;
+      }
+      return null;
+    }).andThen(ar -> {
+      recovering = false;
+      if (ar.failed()) {
+        LOG.error("event=producer_unrecoverable error={}", ar.cause().toString());
+        fatal.accept(ar.cause());
+      } else {
+        LOG.warn("event=transaction_recovered aborts={}", aborts);
+      }
+      release();
+    });
+    reset.accept(ready);
   }
 
   @Override
   public Future<Void> close() {
-    return producer.close();
+    closed = true;
+    Producer<byte[], byte[]> p = producer;
+    return p == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+      p.close(Duration.ofSeconds(10));
+      return null;
+    });
   }
 }

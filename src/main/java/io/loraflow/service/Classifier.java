@@ -145,7 +145,7 @@ public final class Classifier {
               .put("timestamp", Instant.now().toString());
         })
         .recover(e -> Future.failedFuture(e instanceof StageException ? e
-            : new StageException(Reason.INFERENCE_FAILED, "unexpected error: " + e, false, e)))
+            : new StageException(Reason.INTERNAL_ERROR, "unexpected error: " + e, false, e)))
         .onComplete(done -> {
           if (acquired[0] != null) {
             tasks.release(acquired[0]);

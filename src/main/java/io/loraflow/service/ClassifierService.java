@@ -19,7 +19,6 @@ import io.loraflow.ingest.InFlightGate;
 import io.loraflow.ingest.RecordIngest;
 import io.loraflow.ingest.RequestParser;
 import io.loraflow.metrics.ServiceMetrics;
-import io.loraflow.publish.PartitionSequencer;
 import io.loraflow.offsets.ConsumerOffsetSink;
 import io.loraflow.offsets.OffsetSink;
 import io.loraflow.publish.Publisher;
@@ -34,11 +33,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.kafka.client.consumer.KafkaConsumer;
-import io.vertx.kafka.client.producer.KafkaProducer;
+import io.loraflow.ingest.PollLoop;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.kafka.clients.producer.Producer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -130,24 +130,6 @@ public final class ClassifierService extends VerticleBase {
           metrics.inferenceRun(rows);
           return out;
         }, false));
-    KafkaProducer<Buffer, Buffer> producer = KafkaProducer.create(vertx, KafkaClients.producer(config));
-    KafkaConsumer<Buffer, Buffer> consumer = KafkaConsumer.create(vertx, KafkaClients.consumer(config));
-    // Commits, pauses and resumes run on the consumer's thread between polls; with the client's
-    // default 1 s poll timeout a commit or a resume waits up to 1 s whenever every partition is
-    // paused; 10 ms keeps them prompt for the cost of ~100 idle wake-ups a second.
-    consumer.pollTimeout(java.time.Duration.ofMillis(Math.min(10, config.getLong(COMMIT_INTERVAL_MS))));
-    OffsetSink offsetSink;
-    Future<Void> ready = Future.succeededFuture();
-    if (KafkaClients.exactlyOnce(config)) {
-      TransactionalPublisher transactional = new TransactionalPublisher(vertx, producer,
-          config.getString(GROUP_ID), this::fail);
-      ready = transactional.init();
-      publisher = transactional;
-      offsetSink = transactional;
-    } else {
-      publisher = new ResultPublisher(vertx, producer);
-      offsetSink = new ConsumerOffsetSink(consumer);
-    }
     classifier = new Classifier(vertx,
         new Classifier.Parts(new ImageFetcher(vertx, fetchOptions()),
             new ImageDecoder(config.getLong(IMAGE_MAX_PIXELS)),
@@ -155,15 +137,48 @@ public final class ClassifierService extends VerticleBase {
             model, session.device(), tasks),
         config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS),
         metrics);
-    EventProcessor processor = new EventProcessor(parser, classifier, publisher,
-        config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC), metrics,
-        config.getString(ORDERING).equals("partition") ? new PartitionSequencer() : null,
-        config.getLong(EVENT_MAX_AGE_MS));
+    Map<String, Object> producerProps = KafkaClients.producer(config);
+    Future<Void> ready;
+    Function<PollLoop, OffsetSink> offsetSink;
+    Producer<byte[], byte[]> plainProducer = null;
+    TransactionalPublisher transactional = null;
+    if (KafkaClients.exactlyOnce(config)) {
+      transactional = new TransactionalPublisher(vertx, () -> new org.apache.kafka.clients.producer.KafkaProducer<>(
+          producerProps), done -> ingest.reset(done), this::fail);
+      ready = transactional.init();
+      publisher = transactional;
+      TransactionalPublisher sink = transactional;
+      offsetSink = poll -> sink;
+    } else {
+      plainProducer = new org.apache.kafka.clients.producer.KafkaProducer<>(producerProps);
+      publisher = new ResultPublisher(vertx, plainProducer);
+      ready = Future.succeededFuture();
+      offsetSink = ConsumerOffsetSink::new;
+    }
+    EventProcessor processor = new EventProcessor(parser, classifier, publisher, metrics,
+        new EventProcessor.Settings(config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC),
+            config.getString(ORDERING).equals("partition"), config.getLong(EVENT_MAX_AGE_MS),
+            KafkaClients.maxRequestSize(producerProps)), this::fail);
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
-    ingest = new RecordIngest(vertx, consumer, config.getString(INPUT_TOPIC), gate, offsetSink,
-        config.getLong(COMMIT_INTERVAL_MS), processor::process);
-    new KafkaClientMetrics(consumer.unwrap()).bindTo(metrics.registry());
-    new KafkaClientMetrics(producer.unwrap()).bindTo(metrics.registry());
+    ingest = new RecordIngest(vertx, KafkaClients.consumer(config), config.getString(INPUT_TOPIC), gate,
+        offsetSink, config.getLong(COMMIT_INTERVAL_MS), processor::process);
+    new KafkaClientMetrics(ingest.pollLoop().metricsSource()).bindTo(metrics.registry());
+    if (plainProducer != null) {
+      new KafkaClientMetrics(plainProducer).bindTo(metrics.registry());
+    } else {
+      TransactionalPublisher txn = transactional;
+      ready = ready.onSuccess(v -> new KafkaClientMetrics(txn.producer()).bindTo(metrics.registry()));
+    }
+    // The producer is called on the event loop: fetch the topics' metadata now, on a worker,
+    // rather than block the first send on it.
+    Producer<byte[], byte[]> plain = plainProducer;
+    TransactionalPublisher t = transactional;
+    ready = ready.compose(v -> vertx.executeBlocking(() -> {
+      Producer<byte[], byte[]> p = plain != null ? plain : t.producer();
+      p.partitionsFor(config.getString(OUTPUT_TOPIC));
+      p.partitionsFor(config.getString(DLQ_TOPIC));
+      return null;
+    }));
     metrics.gauge("loraflow.events.in.flight", "Events between ingest and publish", () -> ingest.processing());
     metrics.gauge("loraflow.events.queued", "Events waiting for a batch", batcher::queued);
     metrics.gauge("loraflow.partitions.paused", "Assigned partitions paused for backpressure",

@@ -1,6 +1,8 @@
 package io.loraflow.service;
 
+import io.loraflow.error.Reason;
 import io.loraflow.error.StageException;
+import io.loraflow.ingest.Event;
 import io.loraflow.ingest.ImageRequest;
 import io.loraflow.ingest.RequestParser;
 import io.loraflow.metrics.ServiceMetrics;
@@ -9,22 +11,28 @@ import io.loraflow.publish.EventRecords;
 import io.loraflow.publish.PartitionSequencer;
 import io.loraflow.publish.Publisher;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
-import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import io.vertx.core.json.JsonObject;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.Locale;
-import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Takes one input record to exactly one outcome: a result on the output topic, or a dead letter
+ * Takes one {@link Event} to exactly one outcome: a result on the output topic, or a dead letter
  * naming the reason. The returned future completes when that outcome is acknowledged by the
- * broker, and never fails while the publisher is open.
+ * broker. Whatever the record holds, and whatever a stage throws, the event ends in an outcome:
+ * an unexpected exception is an {@code INTERNAL_ERROR} dead letter, a result the producer refuses
+ * ({@code max.request.size}, say) a {@code PUBLISH_FAILED} one, and a dead letter too large to
+ * send goes without its value. The future fails only when the publisher gave the send up
+ * ({@link Publisher.Abandoned}: the event will be read again) or no outcome can be sent at all
+ * (then {@code fatal} stops the service rather than skip the record).
  *
  * <p>Concurrency: event loop.
  */
 final class EventProcessor {
+  private static final Logger LOG = LoggerFactory.getLogger(EventProcessor.class);
+
   private final RequestParser parser;
   private final Classifier classifier;
   private final Publisher publisher;
@@ -33,69 +41,129 @@ final class EventProcessor {
   private final ServiceMetrics metrics;
   private final PartitionSequencer sequencer;
   private final long maxAgeMs;
+  private final int maxRecordBytes;
+  private final Consumer<Throwable> fatal;
 
-  /**
-   * {@code sequencer} is null for {@code ordering=none}; {@code maxAgeMs} 0 means events never
-   * expire by age.
-   */
-  EventProcessor(RequestParser parser, Classifier classifier, Publisher publisher,
-      String outputTopic, String dlqTopic, ServiceMetrics metrics, PartitionSequencer sequencer,
-      long maxAgeMs) {
+  /** The settings of {@link EventProcessor}; {@code maxAgeMs} 0 means events never expire by age. */
+  record Settings(String outputTopic, String dlqTopic, boolean partitionOrder, long maxAgeMs, int maxRecordBytes) {
+  }
+
+  EventProcessor(RequestParser parser, Classifier classifier, Publisher publisher, ServiceMetrics metrics,
+      Settings settings, Consumer<Throwable> fatal) {
     this.parser = parser;
     this.classifier = classifier;
     this.publisher = publisher;
-    this.outputTopic = outputTopic;
-    this.dlqTopic = dlqTopic;
+    this.outputTopic = settings.outputTopic();
+    this.dlqTopic = settings.dlqTopic();
     this.metrics = metrics;
-    this.sequencer = sequencer;
-    this.maxAgeMs = maxAgeMs;
+    this.sequencer = settings.partitionOrder() ? new PartitionSequencer() : null;
+    this.maxAgeMs = settings.maxAgeMs();
+    this.maxRecordBytes = settings.maxRecordBytes();
+    this.fatal = fatal;
   }
 
-  Future<Void> process(KafkaConsumerRecord<Buffer, Buffer> record) {
+  Future<Void> process(Event event) {
     long start = System.nanoTime();
     PartitionSequencer.Slot slot = sequencer == null ? null
-        : sequencer.next(record.topic() + "-" + record.partition());
-    String defaultId = record.topic() + "-" + record.partition() + "-" + record.offset();
-    ImageRequest request;
+        : sequencer.next(event.topic() + "-" + event.partition());
+    Future<JsonObject> classified;
     try {
-      request = parser.parse(record.value(), headers(record), defaultId);
-    } catch (StageException e) {
-      return deadLetter(slot, record, null, e, 1, start);
+      classified = classify(event);
+    } catch (RuntimeException e) {
+      classified = Future.failedFuture(e);
     }
-    if (maxAgeMs > 0 && record.timestamp() > 0) {
-      request = request.withDeadline(Instant.ofEpochMilli(record.timestamp()).plusMillis(maxAgeMs));
+    return classified.transform(ar -> {
+      try {
+        return ar.succeeded() ? publishResult(event, ar.result(), slot, start)
+            : deadLetter(event, asStageException(ar.cause()), slot, start);
+      } catch (RuntimeException e) {
+        return deadLetter(event, asStageException(e), slot, start);
+      }
+    });
+  }
+
+  private Future<JsonObject> classify(Event event) {
+    ImageRequest request = parser.parse(event.valueBuffer(), event.textHeaders(), event.coordinates());
+    if (maxAgeMs > 0 && event.timestamp() >= 0) { // -1: the record has no timestamp
+      request = request.withDeadline(Instant.ofEpochMilli(event.timestamp()).plusMillis(maxAgeMs));
     }
-    String id = request.id();
+    event.request(request);
     int[] attempts = {1};
-    return classifier.classify(request, attempts)
-        .transform(ar -> {
-          if (ar.failed()) {
-            return ar.cause() instanceof StageException se
-                ? deadLetter(slot, record, id, se, attempts[0], start)
-                : Future.failedFuture(ar.cause());
-          }
-          KafkaProducerRecord<Buffer, Buffer> out = EventRecords.result(outputTopic, record,
-              ar.result().put("source", EventRecords.source(record)));
-          return send(slot, out).onSuccess(v -> metrics.result(System.nanoTime() - start));
-        });
+    return classifier.classify(request, attempts).andThen(ar -> event.attempts(attempts[0]));
   }
 
-  private Future<Void> deadLetter(PartitionSequencer.Slot slot, KafkaConsumerRecord<Buffer, Buffer> record,
-      String id, StageException error, int attempts, long start) {
-    return send(slot, EventRecords.deadLetter(dlqTopic, record, id, error, attempts))
-        .onSuccess(v -> metrics.deadLetter(error.reason(), System.nanoTime() - start));
+  private Future<Void> publishResult(Event event, JsonObject result, PartitionSequencer.Slot slot, long start) {
+    byte[] json = result.put("source", source(event)).toBuffer().getBytes();
+    ProducerRecord<byte[], byte[]> out = EventRecords.result(outputTopic, event, json);
+    int size = EventRecords.sizeOf(out);
+    if (size > maxRecordBytes) {
+      return deadLetter(event, new StageException(Reason.PUBLISH_FAILED, "the result (" + size
+          + " bytes) is over the producer's max.request.size (" + maxRecordBytes + ")"), slot, start);
+    }
+    return send(slot, out).transform(ar -> {
+      if (ar.succeeded()) {
+        metrics.result(System.nanoTime() - start);
+        return Future.succeededFuture();
+      }
+      if (ar.cause() instanceof Publisher.Abandoned) {
+        return Future.failedFuture(ar.cause());
+      }
+      // The result's slot is spent; the dead letter goes to its own topic, so order is kept.
+      return deadLetter(event, new StageException(Reason.PUBLISH_FAILED, "the result was refused: "
+          + ar.cause(), false, ar.cause()), null, start);
+    });
   }
 
-  private Future<Void> send(PartitionSequencer.Slot slot, KafkaProducerRecord<Buffer, Buffer> out) {
+  private Future<Void> deadLetter(Event event, StageException error, PartitionSequencer.Slot slot, long start) {
+    ProducerRecord<byte[], byte[]> out = EventRecords.deadLetter(dlqTopic, event, error, true);
+    boolean fits = EventRecords.sizeOf(out) <= maxRecordBytes;
+    if (!fits) {
+      out = EventRecords.deadLetter(dlqTopic, event, error, false);
+    }
+    boolean valueKept = fits;
+    return send(slot, out).transform(ar -> {
+      if (ar.succeeded()) {
+        metrics.deadLetter(error.reason(), System.nanoTime() - start);
+        return Future.succeededFuture();
+      }
+      if (ar.cause() instanceof Publisher.Abandoned) {
+        return Future.failedFuture(ar.cause());
+      }
+      if (valueKept) {
+        return publisher.send(EventRecords.deadLetter(dlqTopic, event, error, false))
+            .onSuccess(v -> metrics.deadLetter(error.reason(), System.nanoTime() - start))
+            .recover(e -> noOutcome(event, e));
+      }
+      return noOutcome(event, ar.cause());
+    });
+  }
+
+  /** Not even a dead letter can be sent (the dead-letter topic refuses us): stop, skip nothing. */
+  private Future<Void> noOutcome(Event event, Throwable cause) {
+    if (!(cause instanceof Publisher.Abandoned)) {
+      LOG.error("event=no_outcome_possible topic={} partition={} offset={} error={}", event.topic(),
+          event.partition(), event.offset(), cause.toString());
+      fatal.accept(cause);
+    }
+    return Future.failedFuture(cause);
+  }
+
+  private Future<Void> send(PartitionSequencer.Slot slot, ProducerRecord<byte[], byte[]> out) {
     long ready = System.nanoTime();
     Future<Void> sent = slot == null ? publisher.send(out) : slot.release(() -> publisher.send(out));
     return sent.onSuccess(v -> metrics.stage(Stage.PUBLISH, System.nanoTime() - ready));
   }
 
-  private static Map<String, String> headers(KafkaConsumerRecord<Buffer, Buffer> record) {
-    Map<String, String> out = new HashMap<>();
-    record.headers().forEach(h -> out.put(h.key().toLowerCase(Locale.ROOT),
-        h.value() == null ? "" : h.value().toString()));
-    return out;
+  private static StageException asStageException(Throwable e) {
+    if (e instanceof StageException se) {
+      return se;
+    }
+    LOG.warn("event=internal_error error={}", e.toString(), e);
+    return new StageException(Reason.INTERNAL_ERROR, "unexpected error: " + e, false, e);
+  }
+
+  static JsonObject source(Event event) {
+    return new JsonObject().put("topic", event.topic()).put("partition", event.partition())
+        .put("offset", event.offset());
   }
 }

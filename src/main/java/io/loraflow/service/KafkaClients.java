@@ -2,57 +2,79 @@ package io.loraflow.service;
 
 import io.loraflow.config.LoraflowConfig;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
 /**
- * Kafka client properties: the service's defaults for its delivery contract, then the user's
- * {@code kafka.consumer.*} / {@code kafka.producer.*} pass-through on top.
+ * Kafka client properties: the service's defaults for its delivery contract and throughput, then
+ * the user's {@code kafka.consumer.*} / {@code kafka.producer.*} pass-through on top (the user
+ * always wins). Keys and values are raw bytes: the service reads and writes them unchanged.
  */
 public final class KafkaClients {
+  /** The producer's default {@code max.request.size}. */
+  private static final int DEFAULT_MAX_REQUEST_SIZE = 1_048_576;
+
   private KafkaClients() {
   }
 
-  public static Map<String, String> consumer(LoraflowConfig config) {
-    Map<String, String> p = new HashMap<>();
+  public static Map<String, Object> consumer(LoraflowConfig config) {
+    Map<String, Object> p = new HashMap<>();
     p.put("bootstrap.servers", config.getString(LoraflowConfig.BOOTSTRAP_SERVERS));
     p.put("group.id", config.getString(LoraflowConfig.GROUP_ID));
-    p.put("key.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
-    p.put("value.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
     // Offsets are committed by the service, only for published events.
     p.put("enable.auto.commit", "false");
     p.put("auto.offset.reset", "earliest");
-    // Small per-partition fetches: the consumer hands records out partition by partition, one
-    // buffered fetch at a time, so a big fetch of one partition starves the others while it is
-    // worked off. 32 KiB slices (~200 small records) keep the assigned partitions interleaved.
-    p.put("max.partition.fetch.bytes", "32768");
-    p.put("partition.assignment.strategy",
-        "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    // Each poll is handed to the event loop whole; 256 KiB per partition keeps a poll of several
+    // partitions interleaved (one partition's big fetch does not starve the others) while a
+    // fetch still carries hundreds of small requests.
+    p.put("max.partition.fetch.bytes", "262144");
+    p.put("max.poll.records", "500");
     if (exactlyOnce(config)) {
       // Upstream transactions: only read what was committed.
       p.put("isolation.level", "read_committed");
     }
-    p.putAll(config.kafka("consumer"));
+    Map<String, String> user = config.kafka("consumer");
+    String protocol = user.getOrDefault("group.protocol", "classic").toLowerCase(Locale.ROOT);
+    if (protocol.equals("classic")) {
+      // The classic protocol's client-side assignor; KIP-848's "consumer" protocol assigns on
+      // the broker (incrementally, like this one) and refuses the setting.
+      p.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    }
+    p.putAll(user);
     return p;
   }
 
-  public static Map<String, String> producer(LoraflowConfig config) {
-    Map<String, String> p = new HashMap<>();
+  public static Map<String, Object> producer(LoraflowConfig config) {
+    Map<String, Object> p = new HashMap<>();
     p.put("bootstrap.servers", config.getString(LoraflowConfig.BOOTSTRAP_SERVERS));
-    p.put("key.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
-    p.put("value.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
+    p.put("key.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+    p.put("value.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
     p.put("acks", "all");
     p.put("enable.idempotence", "true");
+    // Outcomes go out in batches: 5 ms of linger and 64 KiB batches carry hundreds of results in
+    // one produce request instead of one request each.
     p.put("linger.ms", "5");
+    p.put("batch.size", "65536");
     if (exactlyOnce(config)) {
       String id = config.getString(LoraflowConfig.TRANSACTIONAL_ID);
       p.put("transactional.id", id.isBlank()
           ? config.getString(LoraflowConfig.GROUP_ID) + "-" + UUID.randomUUID() : id);
       // A crashed instance's open transaction holds read_committed consumers back this long.
       p.put("transaction.timeout.ms", "10000");
+    } else {
+      // The idempotent producer retries in order until the record lands; a send the service had
+      // to repeat itself after a timeout could land twice and out of order.
+      p.put("delivery.timeout.ms", Integer.toString(Integer.MAX_VALUE));
     }
     p.putAll(config.kafka("producer"));
     return p;
+  }
+
+  /** The producer's {@code max.request.size}: outcomes larger than this are not sent as they are. */
+  public static int maxRequestSize(Map<String, Object> producer) {
+    Object v = producer.get("max.request.size");
+    return v == null ? DEFAULT_MAX_REQUEST_SIZE : Integer.parseInt(v.toString().trim());
   }
 
   public static boolean exactlyOnce(LoraflowConfig config) {

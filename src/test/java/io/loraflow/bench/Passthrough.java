@@ -28,8 +28,8 @@ final class Passthrough extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    producer = KafkaProducer.create(vertx, KafkaClients.producer(config));
-    consumer = KafkaConsumer.create(vertx, KafkaClients.consumer(config));
+    producer = KafkaProducer.create(vertx, vertxProps(KafkaClients.producer(config)));
+    consumer = KafkaConsumer.create(vertx, vertxProps(KafkaClients.consumer(config)));
     String out = config.getString(LoraflowConfig.OUTPUT_TOPIC);
     consumer.handler(r -> {
       producer.write(KafkaProducerRecord.create(out, r.key(), r.value()));
@@ -48,5 +48,16 @@ final class Passthrough extends VerticleBase {
   public Future<?> stop() {
     vertx.cancelTimer(timer);
     return consumer.close().eventually(() -> producer.close());
+  }
+
+  /** The service's client settings with the Vert.x client's Buffer (de)serializers. */
+  private static java.util.Map<String, String> vertxProps(java.util.Map<String, Object> props) {
+    java.util.Map<String, String> p = new java.util.HashMap<>();
+    props.forEach((k, v) -> p.put(k, String.valueOf(v)));
+    p.put("key.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
+    p.put("value.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
+    p.put("key.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
+    p.put("value.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
+    return p;
   }
 }

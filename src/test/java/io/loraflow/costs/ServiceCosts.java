@@ -445,7 +445,8 @@ public final class ServiceCosts {
           for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
             long nanos = System.nanoTime();
             long millis = System.currentTimeMillis();
-            JsonObject v = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
+            JsonObject v = io.loraflow.testkit.DeadLetters.isDeadLetter(r) ? io.loraflow.testkit.DeadLetters.view(r)
+                : new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
             synchronized (seen) {
               seen.add(new Object[] {nanos, millis, v});
             }

@@ -4,122 +4,134 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.loraflow.offsets.ConsumerOffsetSink;
+import io.loraflow.testkit.CommittedOffsets;
 import io.loraflow.testkit.TestBroker;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.kafka.client.common.TopicPartition;
-import io.vertx.kafka.client.consumer.KafkaConsumer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** RecordIngest on the real broker, with a processor that completes every record at once. */
+/** RecordIngest on the real broker, with a processor that completes each record after a delay. */
 class RecordIngestTest {
-  private Vertx vertx;
-  private Context context;
-  private KafkaConsumer<Buffer, Buffer> consumer;
-  private RecordIngest ingest;
-  private final Set<String> seen = ConcurrentHashMap.newKeySet();
-
-  @BeforeEach
-  void setUp() {
-    vertx = Vertx.vertx();
-    context = vertx.getOrCreateContext();
-  }
+  private final List<Vertx> instances = new ArrayList<>();
+  /** One event-loop context per instance: its ingest is only ever called there. */
+  private final List<Context> contexts = new ArrayList<>();
+  private final List<RecordIngest> ingests = new ArrayList<>();
+  /** How often each record value was processed, over all instances. */
+  private final Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
 
   @AfterEach
   void tearDown() throws Exception {
-    if (ingest != null) {
-      onContext(() -> ingest.stop(1_000)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    for (int i = 0; i < ingests.size(); i++) {
+      stop(i);
     }
-    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void backpressurePausesAndResumesAndEveryRecordIsProcessedOnce() throws Exception {
+    String topic = TestBroker.createTopic(TestBroker.uniqueName("ingest-pause"), 3);
+    String group = TestBroker.uniqueName("ingest-group");
+    produce(topic, 0, 300);
+    start(topic, group, 8, 1);
+    awaitSeen(300, 30_000);
+    RecordIngest ingest = ingests.get(0);
+    assertTrue(onContext(0, () -> Future.succeededFuture(ingest.pauses())) > 0, "a gate of 8 paused the partitions");
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (onContext(0, () -> Future.succeededFuture(ingest.inFlight() + ingest.pausedPartitions())) > 0) {
+      assertTrue(System.currentTimeMillis() < deadline, "in-flight events never committed or partitions left paused");
+      Thread.sleep(20);
+    }
+    assertEquals(300, seen.size());
+    assertTrue(seen.values().stream().allMatch(c -> c.get() == 1), "each record once");
+    CommittedOffsets.assertAtEnd(group, topic);
   }
 
   /**
-   * A rebalance can leave partitions paused behind the ingest's back (a resume of a set with a
-   * partition just taken away fails part-way). Simulated here by pausing every partition directly
-   * on the consumer: the ingest must notice and read them again.
+   * A second member joins while the first is busy: the cooperative revoke lets the revoked
+   * partitions' started events finish and commits them inside Kafka's callback, so the new owner
+   * repeats (almost) nothing; before, up to max.in.flight events were processed twice.
    */
   @Test
-  void partitionsLeftPausedBehindItsBackAreResumed() throws Exception {
-    String topic = TestBroker.createTopic(TestBroker.uniqueName("ingest-pause"), 3);
-    produce(topic, 0, 40);
-    start(topic, 8); // a gate of 8: pause/resume cycles while the first 40 go through
-    awaitSeen(40, 30_000);
-    awaitIdle(); // not paused for backpressure: a paused partition now is a stale pause
-
-
-    Set<TopicPartition> owned = onContext(() -> consumer.assignment())
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    assertEquals(3, owned.size(), "one member owns the 3 partitions");
-    onContext(() -> consumer.pause(owned)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    produce(topic, 40, 40);
-
-    awaitSeen(80, RecordIngest.PAUSE_CHECK_MS * 3);
-    awaitIdle();
-    assertEquals(0, onContext(() -> consumer.paused()).toCompletionStage().toCompletableFuture()
-        .get(10, TimeUnit.SECONDS).size(), "no partition stays paused");
+  void aCooperativeHandOverRepeatsNothing() throws Exception {
+    String topic = TestBroker.createTopic(TestBroker.uniqueName("ingest-handover"), 4);
+    String group = TestBroker.uniqueName("ingest-group");
+    produce(topic, 0, 2_000);
+    start(topic, group, 64, 3);
+    awaitSeen(200, 30_000);
+    start(topic, group, 64, 3);
+    awaitSeen(2_000, 60_000);
+    long twice = seen.values().stream().filter(c -> c.get() > 1).count();
+    assertEquals(0, twice, "records processed twice across the hand-over");
+    CommittedOffsets.assertAtEnd(group, topic);
   }
 
-  private void start(String topic, int maxInFlight) throws Exception {
-    Map<String, String> props = Map.of(
+  private void start(String topic, String group, int maxInFlight, long delayMs) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    instances.add(vertx);
+    contexts.add(vertx.getOrCreateContext());
+    int index = instances.size() - 1;
+    Map<String, Object> props = new HashMap<>(Map.of(
         "bootstrap.servers", TestBroker.bootstrapServers(),
-        "group.id", TestBroker.uniqueName("ingest-group"),
-        "key.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer",
-        "value.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer",
+        "group.id", group,
         "enable.auto.commit", "false",
         "auto.offset.reset", "earliest",
-        "max.poll.records", "10");
-    onContext(() -> {
-      consumer = KafkaConsumer.create(vertx, props);
-      ingest = new RecordIngest(vertx, consumer, topic, new InFlightGate(maxInFlight),
-          new ConsumerOffsetSink(consumer), 100, record -> {
-            seen.add(record.value().toString());
-            return Future.succeededFuture();
+        "partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
+        "max.poll.records", "50"));
+    RecordIngest ingest = onContext(index, () -> {
+      RecordIngest in = new RecordIngest(vertx, props, topic, new InFlightGate(maxInFlight),
+          ConsumerOffsetSink::new, 100, event -> {
+            Promise<Void> done = Promise.promise();
+            vertx.setTimer(delayMs, id -> {
+              seen.computeIfAbsent(new String(event.value(), StandardCharsets.UTF_8), k -> new AtomicInteger())
+                  .incrementAndGet();
+              done.complete();
+            });
+            return done.future();
           });
-      return ingest.start();
-    }).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      return in.start().map(in);
+    });
+    ingests.add(ingest);
+  }
+
+  private void stop(int index) throws Exception {
+    RecordIngest ingest = ingests.get(index);
+    onContext(index, () -> ingest.stop(1_000));
+    instances.get(index).close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   private void awaitSeen(int n, long timeoutMs) throws InterruptedException {
     long deadline = System.currentTimeMillis() + timeoutMs;
     while (seen.size() < n && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50);
-    }
-    assertTrue(seen.size() >= n, "processed " + seen.size() + " of " + n + " records in " + timeoutMs + " ms");
-  }
-
-  private void awaitIdle() throws Exception {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (onContext(() -> Future.succeededFuture(ingest.inFlight() + ingest.pausedPartitions()))
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS) > 0) {
-      assertTrue(System.currentTimeMillis() < deadline, "in-flight events never committed");
       Thread.sleep(20);
     }
+    assertTrue(seen.size() >= n, "processed " + seen.size() + " of " + n + " records in " + timeoutMs + " ms");
   }
 
   private static void produce(String topic, int from, int count) {
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
         "bootstrap.servers", TestBroker.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
       for (int i = from; i < from + count; i++) {
-        producer.send(new ProducerRecord<>(topic, i % 3, null, "r" + i));
+        producer.send(new ProducerRecord<>(topic, null, "r" + i));
       }
     }
   }
 
-  private <T> Future<T> onContext(java.util.function.Supplier<Future<T>> action) {
+  private <T> T onContext(int index, java.util.function.Supplier<Future<T>> action) throws Exception {
     Promise<T> p = Promise.promise();
-    context.runOnContext(v -> action.get().onComplete(p));
-    return p.future();
+    contexts.get(index).runOnContext(v -> action.get().onComplete(p));
+    return p.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

@@ -212,16 +212,22 @@ class EndToEndTest {
     Validator schema = Schemas.validator("dead-letter.schema.json");
     Set<String> reasons = new HashSet<>();
     for (Out d : deadByKey.values()) {
-      assertNull(Schemas.errors(schema, d.value()));
-      assertEquals(d.value().getString("reason"), d.headers().get("loraflow.error.reason"));
+      JsonObject errorHeaders = new JsonObject();
+      d.headers().forEach((k, v) -> {
+        if (k.startsWith("loraflow.error.")) {
+          errorHeaders.put(k, v);
+        }
+      });
+      assertNull(Schemas.errors(schema, errorHeaders));
       assertEquals(in, d.headers().get("loraflow.error.source.topic"));
+      assertEquals(bad.get(d.key()), new String(d.raw(), java.nio.charset.StandardCharsets.UTF_8),
+          "the dead letter's value is the original value, unchanged");
       reasons.add(d.value().getString("reason"));
     }
     assertEquals(4, reasons.size(), "distinct reasons: " + deadByKey.values().stream()
         .map(d -> d.key() + "=" + d.value().getString("reason")).toList());
     assertEquals("INVALID_EVENT", deadByKey.get("malformed").value().getString("reason"));
-    assertEquals("{\"id\": \"malformed\", \"image\": ", deadByKey.get("malformed").value()
-        .getJsonObject("original").getString("value"), "the original value is kept");
+
     assertEquals(5, outs.stream().filter(o -> o.topic().equals(out)).count(), "good events around them");
     CommittedOffsets.assertAtEnd(group, in);
   }

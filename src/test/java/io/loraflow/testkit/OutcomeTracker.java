@@ -101,7 +101,7 @@ public final class OutcomeTracker implements AutoCloseable {
     consumedTo.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
     JsonObject v;
     try {
-      v = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
+      v = DeadLetters.isDeadLetter(r) ? DeadLetters.view(r) : new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
     } catch (RuntimeException e) {
       anomalies.add(r.topic() + "@" + r.offset() + ": not JSON");
       return;

@@ -24,7 +24,7 @@ public final class OutputCollector {
   }
 
   /** One produced record: its topic, key, JSON value and headers. */
-  public record Out(String topic, String key, JsonObject value, Map<String, String> headers) {
+  public record Out(String topic, String key, JsonObject value, Map<String, String> headers, byte[] raw) {
   }
 
   public static List<Out> collect(List<String> topics, Predicate<List<Out>> done, Duration timeout) {
@@ -45,7 +45,8 @@ public final class OutputCollector {
             headers.put(h.key(), h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8));
           }
           out.add(new Out(r.topic(), r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8),
-              new JsonObject(new String(r.value(), StandardCharsets.UTF_8)), headers));
+              DeadLetters.isDeadLetter(r) ? DeadLetters.view(r) : new JsonObject(new String(r.value(), StandardCharsets.UTF_8)),
+              headers, r.value()));
         }
       }
     }

@@ -34,7 +34,7 @@ import java.util.regex.Pattern;
 public final class ServiceProcess implements AutoCloseable {
   private static final Path LOG_DIR = Path.of("target", "service-logs");
   private static final AtomicInteger COUNTER = new AtomicInteger();
-  private static final Pattern PARTITION = Pattern.compile("partition=(\\d+)");
+  private static final Pattern PARTITION = Pattern.compile("-(\\d+)(?=[,\\]])"); // Kafka's "topic-3" in "partitions=[…]"
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("HHmmss");
 
   private static Path pathingJar;
@@ -105,9 +105,9 @@ public final class ServiceProcess implements AutoCloseable {
    */
   public Set<Integer> ownedPartitions() {
     Set<Integer> owned = new TreeSet<>();
-    for (String line : logLines("event=partitions_(assigned|revoked) ")) {
+    for (String line : logLines("event=partitions_(assigned|revoked|lost) ")) {
       Set<Integer> ps = new TreeSet<>();
-      Matcher m = PARTITION.matcher(line);
+      Matcher m = PARTITION.matcher(line.substring(line.indexOf("partitions=[")));
       while (m.find()) {
         ps.add(Integer.parseInt(m.group(1)));
       }

@@ -65,4 +65,20 @@ public final class TestBroker {
   public static String uniqueName(String prefix) {
     return prefix + "-" + RUN + "-" + COUNTER.incrementAndGet();
   }
+
+  /** Fresh input, output and dead-letter topics and a group name for one service run. */
+  public record Pipeline(String in, String out, String dlq, String group) {
+    /** Settings of {@link TestSettings#of} for this pipeline, without HTTP. */
+    public Map<String, String> settings(java.nio.file.Path model, java.nio.file.Path... roots) {
+      Map<String, String> s = TestSettings.of(in, out, dlq, group, model, roots);
+      s.put(io.loraflow.config.LoraflowConfig.HTTP_PORT, "-1");
+      return s;
+    }
+  }
+
+  /** Creates a {@link Pipeline}: input and output with {@code partitions}, a 1-partition DLQ. */
+  public static Pipeline pipeline(int partitions) {
+    return new Pipeline(createTopic(uniqueName("in"), partitions), createTopic(uniqueName("out"), partitions),
+        createTopic(uniqueName("dlq"), 1), uniqueName("g"));
+  }
 }

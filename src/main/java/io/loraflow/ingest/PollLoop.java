@@ -1,0 +1,342 @@
+package io.loraflow.ingest;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Kafka consumer of the input topic, confined to one thread of its own (as Kafka requires),
+ * in the manner of Vert.x's {@code KafkaReadStreamImpl} but handing out whole polls.
+ *
+ * <h2>Records</h2>
+ * Each poll's records go to the {@link Listener} on the event loop as one batch. At most one
+ * batch is outstanding: the thread does not poll again until the event loop has taken the last
+ * one, so records never pile up between the threads.
+ *
+ * <h2>Backpressure</h2>
+ * {@link #pause(boolean)} states a wish; the poll thread pauses or resumes every assigned
+ * partition to match before its next poll and pauses newly assigned ones at once, so no partition
+ * is ever left paused or read against the wish. Polling goes on while paused: the member stays in
+ * its group however long the pause lasts.
+ *
+ * <h2>Rebalances</h2>
+ * Kafka calls the rebalance callbacks on this thread, inside {@code poll}. A revoke is handed to
+ * the event loop ({@link Listener#revoking}), which finishes or drops the revoked partitions' work
+ * and answers with the positions to commit; the callback waits for that answer (bounded) and
+ * commits them with {@code commitSync} before Kafka hands the partitions on. Lost partitions are
+ * not committed.
+ *
+ * <h2>Concurrency</h2>
+ * Public methods may be called from any thread; they queue a task for the poll thread. The
+ * listener is always called on {@link #context}.
+ */
+public final class PollLoop {
+  private static final Logger LOG = LoggerFactory.getLogger(PollLoop.class);
+  private static final Duration POLL_TIMEOUT = Duration.ofMillis(20);
+
+  /** What the poll thread hands to the event loop. */
+  public interface Listener {
+    /** One poll's records, tagged with the {@link #seek} epoch they were read under. */
+    void records(ConsumerRecords<byte[], byte[]> records, long epoch);
+
+    void assigned(Collection<TopicPartition> partitions);
+
+    /**
+     * The partitions are being taken away: finish or drop their work and complete with the
+     * positions to commit now (empty when the commit was made another way, as in a transaction).
+     * {@code group} is the member's metadata at this moment, for a transactional commit.
+     */
+    Future<Map<TopicPartition, OffsetAndMetadata>> revoking(Collection<TopicPartition> partitions,
+        ConsumerGroupMetadata group);
+
+    /** The partitions were lost (the member fell out of the group): nothing may be committed. */
+    void lost(Collection<TopicPartition> partitions);
+  }
+
+  private final Context context;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final String topic;
+  private final Listener listener;
+  private final long revokeWaitMs;
+  private final boolean resetToEarliest;
+  private final Thread thread;
+
+  // Any thread.
+  private final ConcurrentLinkedQueue<Consumer<KafkaConsumer<byte[], byte[]>>> tasks = new ConcurrentLinkedQueue<>();
+  private volatile boolean wantPaused;
+  private volatile boolean running = true;
+  private volatile boolean batchOutstanding;
+  private volatile ConsumerGroupMetadata groupMetadata;
+  private volatile Set<TopicPartition> assignment = Set.of();
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
+
+  // Poll thread only.
+  private boolean paused;
+  private long epoch;
+  private boolean fetchFailing;
+
+  /**
+   * {@code revokeWaitMs} bounds how long a revoke waits for the event loop (keep it well under
+   * {@code max.poll.interval.ms}).
+   */
+  public PollLoop(Context context, Map<String, Object> props, String topic, Listener listener, long revokeWaitMs) {
+    this.context = context;
+    this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.topic = topic;
+    this.listener = listener;
+    this.revokeWaitMs = revokeWaitMs;
+    this.resetToEarliest = !"latest".equals(String.valueOf(props.getOrDefault("auto.offset.reset", "latest")))
+        && !"none".equals(String.valueOf(props.get("auto.offset.reset")));
+    this.thread = new Thread(this::run, "loraflow-poll-" + topic);
+    this.thread.setDaemon(true);
+  }
+
+  /** The raw consumer, for its metrics only (it is not safe to call from other threads). */
+  public KafkaConsumer<byte[], byte[]> metricsSource() {
+    return consumer;
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  /** The member's group metadata as of the last poll (generation, member id), for transactions. */
+  public ConsumerGroupMetadata groupMetadata() {
+    return groupMetadata;
+  }
+
+  /** The partitions assigned as of the last poll. */
+  public Set<TopicPartition> assignment() {
+    return assignment;
+  }
+
+  /** Pause (true) or resume (false) every assigned partition, from the next poll on. */
+  public void pause(boolean paused) {
+    wantPaused = paused;
+  }
+
+  /** Commits {@code offsets} to the group; completes on the event loop. */
+  public Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
+    Promise<Void> promise = Promise.promise();
+    if (offsets.isEmpty()) {
+      promise.complete();
+      return promise.future();
+    }
+    submit(c -> c.commitAsync(offsets, (ok, err) -> context.runOnContext(v -> {
+      if (err == null) {
+        promise.tryComplete();
+      } else {
+        promise.tryFail(err);
+      }
+    })));
+    return promise.future();
+  }
+
+  /**
+   * Rewinds every assigned partition to its committed position (or the reset policy's end when
+   * none), after work read since then was thrown away. Batches handed out later carry
+   * {@code epoch}; the listener drops older ones.
+   */
+  public void seek(long epoch) {
+    submit(c -> {
+      this.epoch = epoch;
+      Set<TopicPartition> parts = c.assignment();
+      if (parts.isEmpty()) {
+        return;
+      }
+      Map<TopicPartition, OffsetAndMetadata> committed = c.committed(parts, Duration.ofSeconds(30));
+      List<TopicPartition> fresh = new java.util.ArrayList<>();
+      for (TopicPartition tp : parts) {
+        OffsetAndMetadata om = committed.get(tp);
+        if (om != null) {
+          c.seek(tp, om);
+        } else {
+          fresh.add(tp);
+        }
+      }
+      if (!fresh.isEmpty()) {
+        if (resetToEarliest) {
+          c.seekToBeginning(fresh);
+        } else {
+          c.seekToEnd(fresh);
+        }
+      }
+      LOG.info("event=partitions_rewound partitions={} epoch={}", parts, epoch);
+    });
+  }
+
+  /** Leaves the group and closes the consumer (the revoke callback still runs); any thread. */
+  public CompletableFuture<Void> close() {
+    running = false; // the loop notices within one poll timeout; no wakeup(): it would break a commit
+    return closed;
+  }
+
+  private void submit(Consumer<KafkaConsumer<byte[], byte[]>> task) {
+    tasks.add(task);
+  }
+
+  private void run() {
+    try {
+      consumer.subscribe(List.of(topic), new Rebalance());
+      while (running) {
+        runTasks();
+        applyPauseWish();
+        if (batchOutstanding) {
+          // The event loop has not taken the last batch: wait, but keep serving tasks.
+          Thread.sleep(1);
+          continue;
+        }
+        ConsumerRecords<byte[], byte[]> records;
+        try {
+          records = consumer.poll(POLL_TIMEOUT);
+          noteFetchRecovered();
+        } catch (WakeupException e) {
+          continue;
+        } catch (org.apache.kafka.common.errors.RetriableException e) {
+          noteFetchFailing(e);
+          continue;
+        }
+        groupMetadata = consumer.groupMetadata();
+        assignment = Set.copyOf(consumer.assignment());
+        if (!records.isEmpty()) {
+          batchOutstanding = true;
+          long tag = epoch;
+          context.runOnContext(v -> {
+            batchOutstanding = false;
+            listener.records(records, tag);
+          });
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (WakeupException e) {
+      // closing
+    } catch (RuntimeException e) {
+      LOG.error("event=poll_loop_failed error={}", e.toString(), e);
+    } finally {
+      try {
+        runTasks();
+        consumer.close(Duration.ofSeconds(10));
+      } catch (RuntimeException e) {
+        LOG.warn("event=consumer_close_failed error={}", e.toString());
+      }
+      closed.complete(null);
+    }
+  }
+
+  private void runTasks() {
+    Consumer<KafkaConsumer<byte[], byte[]>> task;
+    while ((task = tasks.poll()) != null) {
+      try {
+        task.accept(consumer);
+      } catch (WakeupException e) {
+        if (running) {
+          throw e;
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("event=consumer_task_failed error={}", e.toString());
+      }
+    }
+  }
+
+  private void applyPauseWish() {
+    boolean want = wantPaused;
+    if (want == paused) {
+      return;
+    }
+    paused = want;
+    if (want) {
+      consumer.pause(consumer.assignment());
+    } else {
+      consumer.resume(consumer.paused());
+    }
+  }
+
+  private void noteFetchFailing(RuntimeException e) {
+    if (!fetchFailing) {
+      fetchFailing = true;
+      LOG.warn("event=consume_failing topic={} error={}", topic, e.toString());
+    }
+  }
+
+  private void noteFetchRecovered() {
+    if (fetchFailing) {
+      fetchFailing = false;
+      LOG.warn("event=consume_recovered topic={}", topic);
+    }
+  }
+
+  /** Kafka's callbacks, on the poll thread inside {@code poll}. */
+  private final class Rebalance implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (paused) {
+        consumer.pause(partitions); // Kafka forgets pauses of newly assigned partitions
+      }
+      assignment = Set.copyOf(consumer.assignment());
+      groupMetadata = consumer.groupMetadata();
+      Set<TopicPartition> copy = new HashSet<>(partitions);
+      context.runOnContext(v -> listener.assigned(copy));
+    }
+
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (partitions.isEmpty()) {
+        return;
+      }
+      Set<TopicPartition> copy = new HashSet<>(partitions);
+      ConsumerGroupMetadata group = consumer.groupMetadata();
+      CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> answer = new CompletableFuture<>();
+      context.runOnContext(v -> listener.revoking(copy, group).onComplete(ar -> {
+        if (ar.succeeded()) {
+          answer.complete(ar.result());
+        } else {
+          answer.completeExceptionally(ar.cause());
+        }
+      }));
+      Map<TopicPartition, OffsetAndMetadata> offsets;
+      try {
+        offsets = answer.get(revokeWaitMs, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        LOG.warn("event=revoke_commit_skipped partitions={} error={}", copy, e.toString());
+        return;
+      }
+      if (!offsets.isEmpty()) {
+        try {
+          consumer.commitSync(new HashMap<>(offsets), Duration.ofMillis(revokeWaitMs));
+          LOG.info("event=revoke_committed offsets={}", offsets);
+        } catch (RuntimeException e) {
+          LOG.warn("event=revoke_commit_failed partitions={} error={}", copy, e.toString());
+        }
+      }
+      assignment = Set.copyOf(consumer.assignment());
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      Set<TopicPartition> copy = new HashSet<>(partitions);
+      context.runOnContext(v -> listener.lost(copy));
+    }
+  }
+}
