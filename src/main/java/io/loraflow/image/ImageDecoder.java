@@ -11,11 +11,11 @@ import java.io.IOException;
  * <p>The format comes from the bytes' signature ({@code UNSUPPORTED_FORMAT} otherwise). The
  * header's width × height is checked against {@code maxPixels} before any pixel buffer is
  * allocated ({@code TOO_LARGE}, the decompression-bomb guard). Truncated or corrupt data is
- * {@code DECODE_FAILED}. No other exception escapes. JPEG and still WebP go through
- * libjpeg-turbo and libwebp when they load ({@link NativeJpeg}, {@link NativeWebp}: fast, and
- * the decoders PIL uses), everything else through {@link ImageIoDecoder}; the system property
- * {@value #NATIVE_PROPERTY}{@code =false} forces ImageIO throughout. EXIF orientation is applied
- * to JPEGs.
+ * {@code DECODE_FAILED}. No other exception escapes. JPEG, PNG and still WebP go through
+ * libjpeg-turbo, libspng and libwebp when they load ({@link NativeJpeg}, {@link NativePng},
+ * {@link NativeWebp}: fast, and PIL's pixels), everything else through {@link ImageIoDecoder};
+ * the system property {@value #NATIVE_PROPERTY}{@code =false} forces ImageIO throughout. EXIF
+ * orientation is applied to JPEGs.
  *
  * <p>Thread: blocking and CPU-bound, call from a worker thread; safe for concurrent use.
  */
@@ -32,9 +32,13 @@ public final class ImageDecoder {
     this.maxPixels = maxPixels;
   }
 
-  /** Which decoders are in use, for the startup log: e.g. "jpeg=libjpeg-turbo webp=libwebp". */
+  /**
+   * Which decoders are in use, for the startup log: e.g. "jpeg=libjpeg-turbo png=libspng
+   * webp=libwebp".
+   */
   public static String backends() {
     return "jpeg=" + (NativeJpeg.available() ? "libjpeg-turbo" : "imageio")
+        + " png=" + (NativePng.available() ? "libspng" : "imageio")
         + " webp=" + (NativeWebp.available() ? "libwebp" : "imageio");
   }
 
@@ -47,6 +51,8 @@ public final class ImageDecoder {
       DecodedImage image;
       if (format == ImageFormat.JPEG && NativeJpeg.available()) {
         image = NativeJpeg.decode(bytes, maxPixels);
+      } else if (format == ImageFormat.PNG && NativePng.available()) {
+        image = NativePng.decode(bytes, maxPixels);
       } else if (format == ImageFormat.WEBP && NativeWebp.available() && !isAnimated(bytes)) {
         image = NativeWebp.decode(bytes, maxPixels);
       } else {

@@ -15,8 +15,8 @@ import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
- * Decoding through ImageIO (JDK readers plus TwelveMonkeys JPEG/WebP): every PNG, GIF and BMP,
- * and JPEG/WebP when the native libraries are missing. The header's size is checked before the
+ * Decoding through ImageIO (JDK readers plus TwelveMonkeys JPEG/WebP): every GIF and BMP, and
+ * JPEG/PNG/WebP when the native libraries are missing. The header's size is checked before the
  * pixels are read. CMYK/YCCK JPEGs are read as raw rasters and converted as PIL does, not
  * through their ICC profile. Returns the image before EXIF orientation.
  *

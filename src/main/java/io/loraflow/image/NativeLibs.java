@@ -13,7 +13,7 @@ final class NativeLibs {
    * off ({@link ImageDecoder#NATIVE_PROPERTY}); the caller then decodes with ImageIO.
    */
   static <T extends Library> T load(Class<T> type, String... names) {
-    if (!Boolean.parseBoolean(System.getProperty(ImageDecoder.NATIVE_PROPERTY, "true"))) {
+    if (!enabled()) {
       return null;
     }
     for (String name : names) {
@@ -24,5 +24,28 @@ final class NativeLibs {
       }
     }
     return null;
+  }
+
+  /**
+   * Binds {@code type}'s static {@code native} methods (JNA direct mapping) to the first of
+   * {@code names} that has them all; false when none does or native decoders are switched off.
+   */
+  static boolean register(Class<?> type, String... names) {
+    if (!enabled()) {
+      return false;
+    }
+    for (String name : names) {
+      try {
+        Native.register(type, name);
+        return true;
+      } catch (UnsatisfiedLinkError e) {
+        // try the next name
+      }
+    }
+    return false;
+  }
+
+  private static boolean enabled() {
+    return Boolean.parseBoolean(System.getProperty(ImageDecoder.NATIVE_PROPERTY, "true"));
   }
 }
