@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the image-stage benchmarks, then compares CPU time per image with djpeg.
-# Needs: Maven, Java 17, djpeg (Debian libjpeg-turbo-progs), libturbojpeg0 and libwebp7 for the
-# native decoders. Usage: bench/decode/run.sh [extra JMH args]
+# Needs: Maven, Java 17, djpeg (Debian libjpeg-turbo-progs), libturbojpeg0, libspng0 and libwebp7
+# for the native decoders. Usage: bench/decode/run.sh [extra JMH args]
 set -euo pipefail
 cd "$(dirname "$0")"
 mvn -q -B package
