@@ -96,7 +96,8 @@ final class NativePng {
             + " is over the " + maxPixels + " pixel limit");
       }
       int colourType = ihdr[9];
-      boolean alpha = colourType == COLOR_GREY_ALPHA || colourType == COLOR_RGBA || hasTrns(ctx);
+      boolean alpha = colourType == COLOR_GREY_ALPHA || colourType == COLOR_RGBA
+          || hasTrns(ctx, colourType == COLOR_GREY && ihdr[8] < 8);
       if (alpha) {
         return new DecodedImage(width, height, 4,
             decode(ctx, (long) width * height * 4, SPNG_FMT_RGBA8, SPNG_DECODE_TRNS));
@@ -128,13 +129,19 @@ final class NativePng {
     return rgb;
   }
 
-  /** Reads the chunks before the image data; a broken one fails here. */
-  private static boolean hasTrns(Pointer ctx) {
-    int err = Spng.spng_get_trns(ctx, new byte[TRNS_SIZE]);
+  /**
+   * Whether a tRNS chunk applies. PIL compares a 1/2/4-bit grey key with the samples already
+   * scaled to 0–255, so only a key of 0 ever matches there; the others are ignored here too.
+   * Reads the chunks before the image data: a broken one fails here.
+   */
+  private static boolean hasTrns(Pointer ctx, boolean lowBitGrey) {
+    byte[] trns = new byte[TRNS_SIZE];
+    int err = Spng.spng_get_trns(ctx, trns);
     if (err != SPNG_ECHUNKAVAIL) {
       check(err);
     }
-    return err == 0;
+    // spng_trns starts with the uint16_t grey key; either byte order reads 0 the same.
+    return err == 0 && !(lowBitGrey && (trns[0] != 0 || trns[1] != 0));
   }
 
   private static void check(int err) {
