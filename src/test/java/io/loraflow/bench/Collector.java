@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,8 @@ final class Collector implements AutoCloseable {
   private volatile long doneAtNanos;
   private volatile double warmupCpu;
   private volatile double doneCpu;
+  private volatile Map<Integer, ThreadCpu.Sample> warmupThreads;
+  private volatile Map<Integer, ThreadCpu.Sample> doneThreads;
   private volatile long firstAtNanos;
   private final List<long[]> latencies = new ArrayList<>();
   private long[] chunk = new long[4096];
@@ -90,10 +93,12 @@ final class Collector implements AutoCloseable {
           if (n == warmup) {
             warmupAtNanos = now;
             warmupCpu = Runs.cpuSeconds();
+            warmupThreads = ThreadCpu.snapshot(false);
           }
           if (n == expected) {
             doneAtNanos = now;
             doneCpu = Runs.cpuSeconds();
+            doneThreads = ThreadCpu.snapshot(true);
             done.countDown();
           }
         }
@@ -151,6 +156,11 @@ final class Collector implements AutoCloseable {
   /** CPU milliseconds of this JVM (service or passthrough, broker, collector) per event in that window. */
   double cpuMsPerEvent() {
     return doneAtNanos == 0 ? Double.NaN : (doneCpu - warmupCpu) * 1000 / (expected - warmup);
+  }
+
+  /** CPU µs per event by thread group over the same window ({@link ThreadCpu#perEvent}); null before it ends. */
+  JsonObject threadCpu() {
+    return doneThreads == null ? null : ThreadCpu.perEvent(warmupThreads, doneThreads, expected - warmup);
   }
 
   double measuredSeconds() {

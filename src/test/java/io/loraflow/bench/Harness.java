@@ -28,7 +28,8 @@ import java.util.stream.Stream;
  *         [--cases small,model,pipe,batching,latency,memory,fusion]
  * </pre>
  *
- * Cases: small-model-bound (bundled model: bare ORT vs end to end, target 0.85), model-bound
+ * Cases: small-model-bound (bundled model: bare ORT vs end to end, target 0.85; and end to end vs
+ * {@link PlainLoop}, a one-thread poll loop), model-bound
  * (ViT-B/16 with LoRA from the exporter, target 0.95), pipe-bound (a generated near-free model end
  * to end vs a Vert.x consume→produce passthrough with the same client settings, target 0.50; the
  * passthrough against kcat's), batching and threads, latency at 50 % of the max rate, memory over a
@@ -113,14 +114,23 @@ public final class Harness {
           String l0 = load();
           JsonObject bare = runs.bare(model, 2, defaultBatch, sz.bareSeconds(), samples, r == 0 ? "small-bare" : null);
           JsonObject e2e = runs.service(model, defaults, samples, sz.smallEvents(), 0, 0, r == 0 ? "small-e2e" : null);
-          rounds.add(new JsonObject().put("bare", bare).put("endToEnd", e2e)
+          JsonObject plain = runs.plainLoop(model, 2, defaultBatch, samples, sz.smallEvents());
+          JsonObject round = new JsonObject().put("bare", bare).put("endToEnd", e2e).put("plainLoop", plain)
               .put("ratio", e2e.getDouble("eventsPerSec") / bare.getDouble("imagesPerSec"))
-              .put("load", l0 + " -> " + load()));
+              .put("ratioVsPlainLoop", e2e.getDouble("eventsPerSec") / plain.getDouble("eventsPerSec"))
+              .put("load", l0 + " -> " + load());
+          rounds.add(round);
           log("small round " + r + ": bare " + fmt(bare.getDouble("imagesPerSec")) + " img/s, e2e "
-              + fmt(e2e.getDouble("eventsPerSec")) + " ev/s");
+              + fmt(e2e.getDouble("eventsPerSec")) + " ev/s, plain loop " + fmt(plain.getDouble("eventsPerSec"))
+              + " ev/s; service/bare ORT " + fmt(round.getDouble("ratio")) + ", service/plain loop "
+              + fmt(round.getDouble("ratioVsPlainLoop")));
         }
         c.put("rounds", rounds);
         finishRatio(c, rounds);
+        c.put("ratioVsPlainLoop", median(rounds, rr -> rr.getDouble("ratioVsPlainLoop")))
+            .put("plainLoop", "one thread, plain kafka-clients poll -> file read + ImageIO.read -> the package's "
+                + "Preprocessor -> ORT batch of up to " + defaultBatch + " (bare ORT's session options) -> send "
+                + "a JSON result per event -> flush -> commitAsync (PlainLoop.java)");
         maxRate = median(rounds, rr -> rr.getJsonObject("endToEnd").getDouble("eventsPerSec"));
         c.put("maxEventsPerSec", maxRate);
         results.put("smallModelBound", c);
@@ -381,6 +391,9 @@ public final class Harness {
       if (o != null) {
         s.append(' ').append(k).append('=').append(o.getValue("ratio") == null ? o.getString("status")
             : fmt(o.getDouble("ratio")) + (o.getBoolean("met") ? " (met)" : " (missed)"));
+        if (o.getValue("ratioVsPlainLoop") != null) {
+          s.append(" (vs plain loop ").append(fmt(o.getDouble("ratioVsPlainLoop"))).append(')');
+        }
       }
     }
     return s.toString();

@@ -34,6 +34,9 @@ class HarnessSmokeTest {
     assertPositive(small.getJsonObject("bare").getDouble("imagesPerSec"), "bare ORT images/s");
     assertPositive(small.getJsonObject("endToEnd").getDouble("eventsPerSec"), "end-to-end events/s");
     assertEquals(0L, small.getJsonObject("endToEnd").getLong("deadLetters"), "no dead letters");
+    assertPositive(small.getJsonObject("plainLoop").getDouble("eventsPerSec"), "plain loop events/s");
+    assertPositive(cases.getJsonObject("smallModelBound").getDouble("ratioVsPlainLoop"), "service / plain loop");
+    assertPositive(small.getJsonObject("endToEnd").getJsonObject("threadCpu").getDouble("total"), "CPU µs/event");
     JsonObject pipe = cases.getJsonObject("pipeBound").getJsonArray("rounds").getJsonObject(0);
     assertPositive(pipe.getJsonObject("passthrough").getDouble("eventsPerSec"), "passthrough events/s");
     if (pipe.containsKey("kcat")) {
@@ -68,7 +71,8 @@ class HarnessSmokeTest {
 
     assertNotNull(cases.getJsonObject("attentionFusion").getString("status"));
     for (String heading : new String[] {"## Ratios", "## Small-model-bound", "## Pipe-bound", "## Batching and threads",
-        "## Latency under load", "## Memory", "## Attention fusion"}) {
+        "## Latency under load", "## Memory", "## Attention fusion", "### Plain poll loop",
+        "### CPU µs per event by thread group"}) {
       assertTrue(md.contains(heading), heading);
     }
   }

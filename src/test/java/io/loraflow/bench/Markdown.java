@@ -29,6 +29,13 @@ final class Markdown {
 
     s.append("## Ratios\n\n| Case | Ratio (median) | Rounds | Target | Verdict |\n|---|---|---|---|---|\n");
     ratioRow(s, "Small-model-bound: end-to-end / bare ORT", c.getJsonObject("smallModelBound"));
+    JsonObject sm = c.getJsonObject("smallModelBound");
+    if (sm != null && sm.getValue("ratioVsPlainLoop") != null) {
+      s.append("| Small-model-bound: end-to-end / plain poll loop | **").append(fmt(sm.getDouble("ratioVsPlainLoop")))
+          .append("** | ").append(sm.getJsonArray("rounds").stream()
+              .map(o -> fmt(((JsonObject) o).getDouble("ratioVsPlainLoop"))).toList())
+          .append(" | (reported) | — |\n");
+    }
     ratioRow(s, "Model-bound (ViT-B/16): end-to-end / bare ORT", c.getJsonObject("modelBound"));
     ratioRow(s, "Pipe-bound: end-to-end / Vert.x passthrough", c.getJsonObject("pipeBound"));
     s.append('\n');
@@ -38,6 +45,7 @@ final class Markdown {
       s.append("## Small-model-bound\n\n").append(small.getString("what")).append(".\n\n");
       s.append(ROUNDS_HEADER);
       rounds(s, small.getJsonArray("rounds"), "bare", "imagesPerSec");
+      plainLoop(s, small);
       profile(s, "End-to-end profile (JFR)", small.getJsonArray("rounds").getJsonObject(0).getJsonObject("endToEnd"));
     }
     JsonObject vit = c.getJsonObject("modelBound");
@@ -170,6 +178,55 @@ final class Markdown {
           .append(" / ").append(fmt(e.getDouble("jvmCpuCores"))).append(" | ")
           .append(fmt(r.getJsonObject(bareKey).getDouble("jvmCpuMsPerImage"))).append(" / ")
           .append(fmt(e.getDouble("jvmCpuMsPerEvent"))).append(" | ").append(r.getString("load")).append(" |\n");
+    }
+    s.append('\n');
+  }
+
+  /** The plain poll-loop rounds, then round 1's CPU by thread group and the service's stage timers. */
+  private static void plainLoop(StringBuilder s, JsonObject small) {
+    JsonArray rs = small.getJsonArray("rounds");
+    if (small.getString("plainLoop") == null) {
+      return;
+    }
+    s.append("### Plain poll loop\n\n").append(small.getString("plainLoop")).append(". Same backlog and images as "
+        + "the service run, timed by the same collector.\n\n| Round | Plain loop events/s | Service events/s | "
+        + "Bare ORT images/s | service ÷ plain loop | service ÷ bare ORT | JVM CPU ms per event (plain / service) |\n"
+        + "|---|---|---|---|---|---|---|\n");
+    for (int i = 0; i < rs.size(); i++) {
+      JsonObject r = rs.getJsonObject(i);
+      JsonObject p = r.getJsonObject("plainLoop");
+      JsonObject e = r.getJsonObject("endToEnd");
+      s.append("| ").append(i + 1).append(" | ").append(fmt(p.getDouble("eventsPerSec"))).append(" | ")
+          .append(fmt(e.getDouble("eventsPerSec"))).append(" | ")
+          .append(fmt(r.getJsonObject("bare").getDouble("imagesPerSec"))).append(" | ")
+          .append(fmt(r.getDouble("ratioVsPlainLoop"))).append(" | ").append(fmt(r.getDouble("ratio"))).append(" | ")
+          .append(fmt(p.getDouble("jvmCpuMsPerEvent"))).append(" / ").append(fmt(e.getDouble("jvmCpuMsPerEvent")))
+          .append(" |\n");
+    }
+    JsonObject svc = rs.getJsonObject(0).getJsonObject("endToEnd").getJsonObject("threadCpu");
+    JsonObject pl = rs.getJsonObject(0).getJsonObject("plainLoop").getJsonObject("threadCpu");
+    if (svc != null) {
+      s.append("\n### CPU µs per event by thread group (round 1)\n\nPer-thread CPU time (`/proc/self/task/*`) "
+          + "between the collector's result N/5 and result N, divided by the events in that window. One JVM: "
+          + "the broker and the collector are in both columns. ORT's intra-op pool (native threads, told apart "
+          + "by the JVM's thread dump) is a group of its own; the thread that calls ORT works on the batch too.\n\n| Thread group | Service µs/event | Plain loop µs/event |\n|---|---|---|\n");
+      JsonObject g = svc.getJsonObject("groups");
+      JsonObject pg = pl == null ? new JsonObject() : pl.getJsonObject("groups");
+      for (String k : g.fieldNames()) {
+        s.append("| ").append(k).append(" | ").append(g.getValue(k)).append(" | ").append(pg.getValue(k, "n/a"))
+            .append(" |\n");
+      }
+      s.append("| **total** | **").append(svc.getValue("total")).append("** | **")
+          .append(pl == null ? "n/a" : pl.getValue("total")).append("** |\n\nBusiest threads (service): `")
+          .append(svc.getJsonArray("topThreads").encode()).append("`\n");
+    }
+    JsonObject st = rs.getJsonObject(0).getJsonObject("endToEnd").getJsonObject("stageMeanUs");
+    if (st != null) {
+      s.append("\nService stage timers (`loraflow.stage.duration`, mean wall-clock µs per event over the whole "
+          + "run, waiting included): ");
+      st.forEach(e -> s.append(e.getKey()).append(' ').append(e.getValue()).append(", "));
+      s.setLength(s.length() - 2);
+      s.append(".\n");
     }
     s.append('\n');
   }

@@ -7,9 +7,11 @@ import io.loraflow.image.PreprocessSpec;
 import io.loraflow.image.Preprocessor;
 import io.loraflow.inference.InferenceSession;
 import io.loraflow.inference.ModelPackage;
+import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.service.ClassifierService;
 import io.loraflow.testkit.TestBroker;
 import io.loraflow.testkit.TestSettings;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.FloatBuffer;
@@ -19,6 +21,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import jdk.jfr.Recording;
@@ -188,7 +191,8 @@ final class Runs {
       String id = vertx.deployVerticle(service).await();
       try {
         boolean done = c.await(timeoutMs);
-        out.put("jvmCpuCores", c.cpuCores()).put("jvmCpuMsPerEvent", c.cpuMsPerEvent());
+        out.put("jvmCpuCores", c.cpuCores()).put("jvmCpuMsPerEvent", c.cpuMsPerEvent())
+            .put("threadCpu", c.threadCpu()).put("stageMeanUs", stageMeans(service.metrics()));
         long results = service.metrics().results();
         long runs = service.metrics().inferenceRuns();
         out.put("events", backlog).put("eventsPerSec", c.rate()).put("measuredSeconds", c.measuredSeconds())
@@ -205,6 +209,45 @@ final class Runs {
       }
     }
     return out;
+  }
+
+  /**
+   * The service's own per-stage timers ({@code loraflow.stage.duration}): mean wall-clock µs per
+   * event in each stage over the whole deployment (warm-up included), waiting included.
+   */
+  static JsonObject stageMeans(ServiceMetrics metrics) {
+    JsonObject m = new JsonObject();
+    for (ServiceMetrics.Stage st : ServiceMetrics.Stage.values()) {
+      Timer t = metrics.registry().find("loraflow.stage.duration").tag("stage", st.name().toLowerCase()).timer();
+      m.put(st.name().toLowerCase(), t == null || t.count() == 0 ? null
+          : Math.round(t.mean(TimeUnit.MICROSECONDS) * 10) / 10.0);
+    }
+    return m;
+  }
+
+  // ---------------------------------------------------------------- the plain poll loop
+
+  /**
+   * The plain poll-loop baseline ({@link PlainLoop}) on a backlog of the same requests as
+   * {@link #service}, timed by the same collector from result {@code backlog/5} to the last.
+   */
+  JsonObject plainLoop(Path model, int threads, int batch, List<Path> images, int backlog) throws Exception {
+    Topics t = Topics.create("plain");
+    fill(t.in(), backlog, images);
+    try (Collector c = new Collector(TestBroker.bootstrapServers(), t.out(), t.dlq(), Math.max(1, backlog / 5),
+        backlog, false);
+        PlainLoop loop = new PlainLoop(model, threads, batch, TestBroker.bootstrapServers(), t.in(), t.out(), t.group())) {
+      loop.start();
+      boolean done = c.await(timeoutMs);
+      JsonObject out = new JsonObject().put("events", backlog).put("eventsPerSec", c.rate())
+          .put("jvmCpuCores", c.cpuCores()).put("jvmCpuMsPerEvent", c.cpuMsPerEvent()).put("threadCpu", c.threadCpu())
+          .put("measuredSeconds", c.measuredSeconds()).put("complete", done).put("received", c.count())
+          .put("threads", threads).put("batch", batch);
+      if (loop.failure() != null) {
+        out.put("error", loop.failure().toString());
+      }
+      return out;
+    }
   }
 
   private JsonObject pacedPhase(Topics t, double rate, double seconds, List<Path> images) throws Exception {
