@@ -203,22 +203,26 @@ final class Markdown {
           .append(fmt(p.getDouble("jvmCpuMsPerEvent"))).append(" / ").append(fmt(e.getDouble("jvmCpuMsPerEvent")))
           .append(" |\n");
     }
-    JsonObject svc = rs.getJsonObject(0).getJsonObject("endToEnd").getJsonObject("threadCpu");
-    JsonObject pl = rs.getJsonObject(0).getJsonObject("plainLoop").getJsonObject("threadCpu");
-    if (svc != null) {
-      s.append("\n### CPU µs per event by thread group (round 1)\n\nPer-thread CPU time (`/proc/self/task/*`) "
+    JsonObject first = rs.getJsonObject(0).getJsonObject("endToEnd").getJsonObject("threadCpu");
+    if (first != null) {
+      s.append("\n### CPU µs per event by thread group\n\nPer-thread CPU time (`/proc/self/task/*`) "
           + "between the collector's result N/5 and result N, divided by the events in that window. One JVM: "
           + "the broker and the collector are in both columns. ORT's intra-op pool (native threads, told apart "
-          + "by the JVM's thread dump) is a group of its own; the thread that calls ORT works on the batch too.\n\n| Thread group | Service µs/event | Plain loop µs/event |\n|---|---|---|\n");
-      JsonObject g = svc.getJsonObject("groups");
-      JsonObject pg = pl == null ? new JsonObject() : pl.getJsonObject("groups");
-      for (String k : g.fieldNames()) {
-        s.append("| ").append(k).append(" | ").append(g.getValue(k)).append(" | ").append(pg.getValue(k, "n/a"))
-            .append(" |\n");
+          + "by the JVM's thread dump) is a group of its own; the thread that calls ORT works on the batch too. "
+          + "Round 1's service run is recorded by JFR (its sampler counts under other).\n\n| Thread group |");
+      for (int i = 1; i <= rs.size(); i++) {
+        s.append(" service r").append(i).append(" | plain loop r").append(i).append(" |");
       }
-      s.append("| **total** | **").append(svc.getValue("total")).append("** | **")
-          .append(pl == null ? "n/a" : pl.getValue("total")).append("** |\n\nBusiest threads (service): `")
-          .append(svc.getJsonArray("topThreads").encode()).append("`\n");
+      s.append("\n|---|").append("---|---|".repeat(rs.size())).append('\n');
+      for (String k : first.getJsonObject("groups").fieldNames()) {
+        s.append("| ").append(k).append(" |");
+        threadCpuCells(s, rs, t -> t.getJsonObject("groups").getValue(k));
+        s.append('\n');
+      }
+      s.append("| **total** |");
+      threadCpuCells(s, rs, t -> "**" + t.getValue("total") + "**");
+      s.append("\n\nBusiest threads (service, round 1): `").append(first.getJsonArray("topThreads").encode())
+          .append("`\n");
     }
     JsonObject st = rs.getJsonObject(0).getJsonObject("endToEnd").getJsonObject("stageMeanUs");
     if (st != null) {
@@ -229,6 +233,15 @@ final class Markdown {
       s.append(".\n");
     }
     s.append('\n');
+  }
+
+  private static void threadCpuCells(StringBuilder s, JsonArray rs, java.util.function.Function<JsonObject, Object> f) {
+    for (int i = 0; i < rs.size(); i++) {
+      for (String side : new String[] {"endToEnd", "plainLoop"}) {
+        JsonObject t = rs.getJsonObject(i).getJsonObject(side).getJsonObject("threadCpu");
+        s.append(' ').append(t == null ? "n/a" : f.apply(t)).append(" |");
+      }
+    }
   }
 
   private static void profile(StringBuilder s, String title, JsonObject run) {
