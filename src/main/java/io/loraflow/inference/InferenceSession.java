@@ -79,6 +79,9 @@ public final class InferenceSession implements AutoCloseable {
     if (threads > 0) {
       opts.setIntraOpNumThreads(threads);
     }
+    // ORT's pool threads spin between runs by default; the service runs a batch, then decodes
+    // and publishes on the same cores, so spinning would burn the CPU those stages need.
+    opts.addConfigEntry("session.intra_op.allow_spinning", "0");
     if (cuda) {
       opts.addCUDA(0);
     }

@@ -87,6 +87,8 @@ public final class PollLoop {
   private volatile boolean wantPaused;
   private volatile boolean running = true;
   private volatile boolean batchOutstanding;
+  /** True while the thread is in {@code poll} outside Kafka's callbacks: a wakeup is safe then. */
+  private volatile boolean polling;
   private volatile ConsumerGroupMetadata groupMetadata;
   private volatile Set<TopicPartition> assignment = Set.of();
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
@@ -134,6 +136,7 @@ public final class PollLoop {
   /** Pause (true) or resume (false) every assigned partition, from the next poll on. */
   public void pause(boolean paused) {
     wantPaused = paused;
+    wakeUp();
   }
 
   /** Commits {@code offsets} to the group; completes on the event loop. */
@@ -194,6 +197,18 @@ public final class PollLoop {
 
   private void submit(Consumer<KafkaConsumer<byte[], byte[]>> task) {
     tasks.add(task);
+    wakeUp();
+  }
+
+  /**
+   * Cuts the poll short so a task or a pause change is served now, not after the poll timeout (a
+   * commit that waits frees its slots late). A wakeup that lands elsewhere makes the next blocking
+   * call throw {@link WakeupException}; every such call here retries it.
+   */
+  private void wakeUp() {
+    if (polling) {
+      consumer.wakeup();
+    }
   }
 
   private void run() {
@@ -209,6 +224,7 @@ public final class PollLoop {
         }
         ConsumerRecords<byte[], byte[]> records;
         try {
+          polling = true;
           records = consumer.poll(POLL_TIMEOUT);
           noteFetchRecovered();
         } catch (WakeupException e) {
@@ -216,6 +232,8 @@ public final class PollLoop {
         } catch (org.apache.kafka.common.errors.RetriableException e) {
           noteFetchFailing(e);
           continue;
+        } finally {
+          polling = false;
         }
         groupMetadata = consumer.groupMetadata();
         assignment = Set.copyOf(consumer.assignment());
@@ -237,7 +255,7 @@ public final class PollLoop {
     } finally {
       try {
         runTasks();
-        consumer.close(Duration.ofSeconds(10));
+        runRetryingWakeup(() -> consumer.close(Duration.ofSeconds(10)));
       } catch (RuntimeException e) {
         LOG.warn("event=consumer_close_failed error={}", e.toString());
       }
@@ -246,17 +264,22 @@ public final class PollLoop {
   }
 
   private void runTasks() {
-    Consumer<KafkaConsumer<byte[], byte[]>> task;
-    while ((task = tasks.poll()) != null) {
+    for (Consumer<KafkaConsumer<byte[], byte[]>> task = tasks.poll(); task != null; task = tasks.poll()) {
+      Consumer<KafkaConsumer<byte[], byte[]>> t = task;
       try {
-        task.accept(consumer);
-      } catch (WakeupException e) {
-        if (running) {
-          throw e;
-        }
+        runRetryingWakeup(() -> t.accept(consumer));
       } catch (RuntimeException e) {
         LOG.warn("event=consumer_task_failed error={}", e.toString());
       }
+    }
+  }
+
+  /** Runs {@code call}, once more if a stray wakeup interrupted it. */
+  private static void runRetryingWakeup(Runnable call) {
+    try {
+      call.run();
+    } catch (WakeupException e) {
+      call.run();
     }
   }
 
@@ -291,6 +314,7 @@ public final class PollLoop {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      polling = false;
       if (paused) {
         consumer.pause(partitions); // Kafka forgets pauses of newly assigned partitions
       }
@@ -302,6 +326,7 @@ public final class PollLoop {
 
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      polling = false;
       if (partitions.isEmpty()) {
         return;
       }
@@ -324,7 +349,7 @@ public final class PollLoop {
       }
       if (!offsets.isEmpty()) {
         try {
-          consumer.commitSync(new HashMap<>(offsets), Duration.ofMillis(revokeWaitMs));
+          runRetryingWakeup(() -> consumer.commitSync(new HashMap<>(offsets), Duration.ofMillis(revokeWaitMs)));
           LOG.info("event=revoke_committed offsets={}", offsets);
         } catch (RuntimeException e) {
           LOG.warn("event=revoke_commit_failed partitions={} error={}", copy, e.toString());
@@ -335,6 +360,7 @@ public final class PollLoop {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      polling = false;
       Set<TopicPartition> copy = new HashSet<>(partitions);
       context.runOnContext(v -> listener.lost(copy));
     }

@@ -212,4 +212,46 @@ class MicroBatcherTest {
     assertEquals(List.of("busy:4", "quiet:4", "busy:4", "busy:4"), runTasks,
         "one slot: the quiet task is served second, not after all the busy one's batches");
   }
+
+  /** A model that answers with fewer rows than it was given: the missing events fail, none hangs. */
+  @Test
+  void aModelReturningTooFewRowsFailsTheRestInsteadOfLeavingThemPending() throws Exception {
+    BatchRunner<String> short1 = (task, batch, first, rows) -> {
+      float[][] out = new float[Math.max(0, rows - 1)][];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = new float[] {batch.get((first + i) * SAMPLE)};
+      }
+      return Future.succeededFuture(out);
+    };
+    MicroBatcher<String> b = batcher(4, 60_000, short1);
+    List<Future<RowResult>> fs = onContext(v -> {
+      List<Future<RowResult>> l = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        l.add(b.submit("t", value(i)));
+      }
+      return l;
+    });
+    await(fs);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(i, fs.get(i).result().output()[0], 0f);
+    }
+    assertTrue(fs.get(3).failed(), "the fourth event has no row");
+    assertEquals(Reason.INFERENCE_FAILED, ((StageException) fs.get(3).cause()).reason());
+    // The batcher still serves: the slot was given back.
+    List<RowResult> again = await(onContext(v -> List.of(b.submit("t", value(9)), b.submit("t", value(9)),
+        b.submit("t", value(9)), b.submit("t", value(9)))));
+    assertEquals(9, again.get(0).output()[0], 0f);
+  }
+
+  /** A runner that throws instead of returning a failed future fails its events, not the batcher. */
+  @Test
+  void aRunnerThatThrowsFailsItsEvents() throws Exception {
+    MicroBatcher<String> b = batcher(2, 60_000, (task, batch, first, rows) -> {
+      throw new IllegalStateException("boom");
+    });
+    List<Future<RowResult>> fs = onContext(v -> List.of(b.submit("t", value(1)), b.submit("t", value(2))));
+    await(fs);
+    assertTrue(fs.get(0).failed() && fs.get(1).failed());
+    assertEquals(Reason.INFERENCE_FAILED, ((StageException) fs.get(0).cause()).reason());
+  }
 }
