@@ -34,6 +34,8 @@ import java.util.function.Supplier;
  * <p>Concurrency: every method must be called on {@link #context}'s thread (the event loop).
  */
 public final class MicroBatcher<K> {
+  /** Rows one worker task writes: enough to amortise the trip, few enough to spread a batch. */
+  private static final int ROWS_PER_TASK = 8;
   private final Context context;
   private final int maxBatchSize;
   private final long maxQueueDelayNanos;
@@ -149,18 +151,24 @@ public final class MicroBatcher<K> {
     }
     outstanding++;
     long start = System.nanoTime();
-    List<Future<Void>> rows = new ArrayList<>(jobs.size());
-    for (int i = 0; i < jobs.size(); i++) {
-      Job<K> job = jobs.get(i);
-      job.dequeuedNanos = start;
-      int offset = i * sampleFloats;
+    // Rows are written on the workers a chunk at a time (one worker trip per ROWS_PER_TASK rows,
+    // not per row), straight into the batch's direct buffer.
+    List<Future<Void>> rows = new ArrayList<>();
+    for (int from = 0; from < jobs.size(); from += ROWS_PER_TASK) {
+      int first = from;
+      int last = Math.min(jobs.size(), from + ROWS_PER_TASK);
       rows.add(workers.<Void>executeBlocking(() -> {
-        try {
-          job.writer.write(batch, offset);
-        } catch (Exception | LinkageError e) {
-          // Recorded here, on the worker: the run must see it, whatever order callbacks fire in.
-          job.rowFailure = e;
-          zero(batch, offset);
+        for (int i = first; i < last; i++) {
+          Job<K> job = jobs.get(i);
+          job.dequeuedNanos = start;
+          int offset = i * sampleFloats;
+          try {
+            job.writer.write(batch, offset);
+          } catch (Exception | LinkageError e) {
+            // Recorded here, on the worker: the run must see it, whatever order callbacks fire in.
+            job.rowFailure = e;
+            zero(batch, offset);
+          }
         }
         return null;
       }, false));

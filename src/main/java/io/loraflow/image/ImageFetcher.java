@@ -52,6 +52,22 @@ public final class ImageFetcher {
         ? err : new StageException(Reason.FETCH_FAILED, err.toString(), false, err)));
   }
 
+  /**
+   * Blocking, for a worker thread: reads a local file under the same checks as {@link #fetch}
+   * (roots, size), so a file can be read where it is decoded.
+   *
+   * @throws StageException with the dead-letter reason
+   */
+  public byte[] readFile(ImageReference.LocalFile ref) {
+    try {
+      return files.read(ref.path());
+    } catch (StageException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StageException(Reason.FETCH_FAILED, e.toString(), false, e);
+    }
+  }
+
   public Future<Void> close() {
     return http.close();
   }

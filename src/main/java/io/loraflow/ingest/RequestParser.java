@@ -53,8 +53,8 @@ public final class RequestParser {
     } catch (DecodeException | ClassCastException e) {
       throw new StageException(Reason.INVALID_EVENT, "value is not a JSON object: " + e.getMessage());
     }
-    OutputUnit result = validator.validate(json);
-    if (!result.getValid()) {
+    OutputUnit result = plainlyValid(json) ? null : validator.validate(json);
+    if (result != null && !result.getValid()) {
       throw new StageException(Reason.INVALID_EVENT, "request does not match image-request.schema.json: "
           + describe(result));
     }
@@ -69,6 +69,32 @@ public final class RequestParser {
     }
     return new ImageRequest(json.getString("id", defaultId), json.getString("image"), null,
         json.getInteger("topK"), json.getString("task"), json.getJsonObject("attributes"), deadline);
+  }
+
+  /**
+   * The common request checked by hand against image-request.schema.json, without the schema
+   * validator (a tenth of the event loop's time per event). True only when the schema surely
+   * accepts it; anything else goes through the validator, which also words the error.
+   */
+  static boolean plainlyValid(JsonObject json) {
+    for (Map.Entry<String, Object> e : json) {
+      Object v = e.getValue();
+      boolean ok = switch (e.getKey()) {
+        case "image" -> v instanceof String str && !str.isEmpty();
+        // UTF-16 length bounds the code points the schema counts: 1..512 units is 1..512 points.
+        case "id" -> v instanceof String str && !str.isEmpty() && str.length() <= 512;
+        case "task" -> v instanceof String str && !str.isEmpty();
+        case "topK" -> (v instanceof Integer || v instanceof Long) && ((Number) v).longValue() >= 1
+            && ((Number) v).longValue() <= 1000;
+        case "deadline" -> v instanceof String; // parsed below, with its own error
+        case "attributes" -> v instanceof JsonObject;
+        default -> false;
+      };
+      if (!ok) {
+        return false;
+      }
+    }
+    return json.getValue("image") != null;
   }
 
   /** The most specific error (the deepest keyword), e.g. "at /topK: 0 is less than 1". */

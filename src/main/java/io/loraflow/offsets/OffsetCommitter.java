@@ -34,6 +34,8 @@ public final class OffsetCommitter {
   private final Supplier<ConsumerGroupMetadata> group;
   private final Map<TopicPartition, PartitionOffsets> partitions = new HashMap<>();
   private Future<Void> last = Future.succeededFuture();
+  /** Commits failed in a row. */
+  private int failing;
 
   /** {@code group} gives the member's current group metadata (generation) for each commit. */
   public OffsetCommitter(Vertx vertx, OffsetSink sink, Supplier<ConsumerGroupMetadata> group) {
@@ -134,8 +136,20 @@ public final class OffsetCommitter {
       // A commit whose answer never comes must not hold the slots it would free, nor the commits
       // queued behind it: give up after a while and let the next commit carry the same positions.
       return withTimeout(sink.commit(offsets, as), COMMIT_TIMEOUT_MS)
-          .onSuccess(ok -> positions.forEach(PartitionOffsets::committed))
-          .onFailure(e -> LOG.warn("event=commit_failed partitions={} error={}", offsets.keySet(), e.toString()));
+          .onSuccess(ok -> {
+            positions.forEach(PartitionOffsets::committed);
+            if (failing > 0) {
+              LOG.warn("event=commit_recovered failedCommits={}", failing);
+              failing = 0;
+            }
+          })
+          .onFailure(e -> {
+            // One line when commits start failing (a rebalance in progress fails every commit
+            // until it ends) and one when they work again; the positions ride on the next commit.
+            if (failing++ == 0) {
+              LOG.warn("event=commit_failed partitions={} error={}", offsets.keySet(), e.toString());
+            }
+          });
     }).recover(e -> Future.succeededFuture());
   }
 

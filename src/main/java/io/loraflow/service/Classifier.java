@@ -8,6 +8,7 @@ import io.loraflow.image.ImageDecoder;
 import io.loraflow.image.ImageFetcher;
 import io.loraflow.image.ImageReference;
 import io.loraflow.image.Preprocessor;
+import io.loraflow.image.WorkerChunks;
 import io.loraflow.inference.Device;
 import io.loraflow.inference.TaskRegistry;
 import io.loraflow.inference.ModelPackage;
@@ -19,7 +20,6 @@ import io.loraflow.metrics.Thumbnail;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -38,7 +38,7 @@ public final class Classifier {
   private final ImageFetcher fetcher;
   private final ImageDecoder decoder;
   private final Preprocessor preprocessor;
-  private final WorkerExecutor decodeWorkers;
+  private final WorkerChunks workers;
   private final MicroBatcher<TaskRegistry.Resident> batcher;
   private final TaskRegistry tasks;
   private final ModelPackage model;
@@ -54,7 +54,7 @@ public final class Classifier {
     this.fetcher = parts.fetcher();
     this.decoder = parts.decoder();
     this.preprocessor = parts.preprocessor();
-    this.decodeWorkers = parts.decodeWorkers();
+    this.workers = parts.workers();
     this.batcher = parts.batcher();
     this.tasks = parts.tasks();
     this.model = parts.model();
@@ -67,7 +67,7 @@ public final class Classifier {
 
   /** The collaborators, built by {@link ClassifierService}. */
   record Parts(ImageFetcher fetcher, ImageDecoder decoder, Preprocessor preprocessor,
-      WorkerExecutor decodeWorkers, MicroBatcher<TaskRegistry.Resident> batcher, ModelPackage model,
+      WorkerChunks workers, MicroBatcher<TaskRegistry.Resident> batcher, ModelPackage model,
       Device device, TaskRegistry tasks) {
   }
 
@@ -88,30 +88,38 @@ public final class Classifier {
     String[] thumbnail = new String[1];
     TaskRegistry.Resident[] acquired = new TaskRegistry.Resident[1];
     attempts[0] = 1;
-    // A record that carries the image goes through the fetcher too: one place for its size limit.
-    Future<Buffer> bytes = request.inlineBytes() != null
-        ? fetcher.fetch(ImageReference.inline(request.inlineBytes().getBytes()))
-        : fetchWithRetries(request.image(), attempts);
-    return bytes
-        .compose(b -> {
-          marks[0] = System.nanoTime();
-          metrics.stage(Stage.FETCH, marks[0] - start);
-          boolean wantThumbnail = metrics.recent().wantsThumbnail();
-          return decodeWorkers.executeBlocking(() -> {
-            // Off the event loop: a task whose adapter is not resident is loaded here.
-            acquired[0] = tasks.acquire(task);
-            if (acquired[0] == null) {
-              throw unknownTask(task);
-            }
-            DecodedImage image = decoder.decode(b.getBytes());
-            if (wantThumbnail) {
-              thumbnail[0] = Thumbnail.dataUri(image, 96);
-            }
-            return image;
-          }, false);
-        })
+    ImageReference ref = null;
+    if (request.inlineBytes() == null) {
+      try {
+        ref = ImageReference.parse(request.image());
+      } catch (StageException e) {
+        return Future.failedFuture(e);
+      }
+    }
+    boolean wantThumbnail = metrics.recent().wantsThumbnail();
+    Future<DecodedImage> decoded;
+    if (ref instanceof ImageReference.LocalFile file) {
+      // A file is read where it is decoded: one worker trip for both, shared with the other
+      // events of this turn.
+      decoded = workers.submit(() -> {
+        byte[] b = fetcher.readFile(file);
+        marks[0] = System.nanoTime();
+        return decode(task, b, wantThumbnail, acquired, thumbnail);
+      });
+    } else {
+      // A record that carries the image goes through the fetcher too: one place for its size limit.
+      Future<Buffer> bytes = request.inlineBytes() != null
+          ? fetcher.fetch(ImageReference.inline(request.inlineBytes().getBytes()))
+          : fetchWithRetries(request.image(), attempts);
+      decoded = bytes.compose(b -> {
+        marks[0] = System.nanoTime();
+        return workers.submit(() -> decode(task, b.getBytes(), wantThumbnail, acquired, thumbnail));
+      });
+    }
+    return decoded
         .compose(image -> {
           marks[1] = System.nanoTime();
+          metrics.stage(Stage.FETCH, marks[0] - start);
           metrics.stage(Stage.DECODE, marks[1] - marks[0]);
           if (request.expired()) {
             return Future.failedFuture(expired(request));
@@ -151,6 +159,20 @@ public final class Classifier {
             tasks.release(acquired[0]);
           }
         });
+  }
+
+  /** On a worker: takes the task's adapter (loading it if it is not resident) and decodes. */
+  private DecodedImage decode(String task, byte[] bytes, boolean wantThumbnail, TaskRegistry.Resident[] acquired,
+      String[] thumbnail) throws ai.onnxruntime.OrtException {
+    acquired[0] = tasks.acquire(task);
+    if (acquired[0] == null) {
+      throw unknownTask(task);
+    }
+    DecodedImage image = decoder.decode(bytes);
+    if (wantThumbnail) {
+      thumbnail[0] = Thumbnail.dataUri(image, 96);
+    }
+    return image;
   }
 
   private StageException unknownTask(String task) {

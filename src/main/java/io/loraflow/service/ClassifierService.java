@@ -11,6 +11,7 @@ import io.loraflow.image.ImageDecoder;
 import io.loraflow.image.ImageFetcher;
 import io.loraflow.image.PreprocessSpec;
 import io.loraflow.image.Preprocessor;
+import io.loraflow.image.WorkerChunks;
 import io.loraflow.inference.InferenceSession;
 import io.loraflow.inference.AdapterFolder;
 import io.loraflow.inference.ModelPackage;
@@ -133,7 +134,7 @@ public final class ClassifierService extends VerticleBase {
     classifier = new Classifier(vertx,
         new Classifier.Parts(new ImageFetcher(vertx, fetchOptions()),
             new ImageDecoder(config.getLong(IMAGE_MAX_PIXELS)),
-            new Preprocessor(PreprocessSpec.fromJson(model.preprocess())), decodeWorkers, batcher,
+            new Preprocessor(PreprocessSpec.fromJson(model.preprocess())), new WorkerChunks(context, decodeWorkers, 8), batcher,
             model, session.device(), tasks),
         config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS),
         metrics);

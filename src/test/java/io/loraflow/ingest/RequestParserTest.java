@@ -59,4 +59,29 @@ class RequestParserTest {
         () -> parser.parse(Buffer.buffer("{\"id\":\"a\"}"), Map.of(), "x"));
     assertEquals(Reason.INVALID_EVENT, e.reason());
   }
+
+  /** The hand-written fast check never accepts what the schema rejects, and takes the usual cases. */
+  @Test
+  void theFastCheckAgreesWithTheSchema() {
+    var schema = RequestParser.Schemas.validator("image-request.schema.json");
+    String[] cases = {
+        "{\"image\":\"/a.png\"}", "{\"image\":\"/a.png\",\"id\":\"x\",\"topK\":3,\"task\":\"t\","
+            + "\"deadline\":\"2026-01-01T00:00:00Z\",\"attributes\":{\"a\":[1]}}",
+        "{\"image\":\"\"}", "{}", "{\"id\":\"x\"}", "{\"image\":null}", "{\"image\":3}",
+        "{\"image\":\"a\",\"topK\":0}", "{\"image\":\"a\",\"topK\":1001}", "{\"image\":\"a\",\"topK\":1.5}",
+        "{\"image\":\"a\",\"topK\":\"3\"}", "{\"image\":\"a\",\"topK\":1000}", "{\"image\":\"a\",\"id\":\"\"}",
+        "{\"image\":\"a\",\"id\":\"" + "x".repeat(513) + "\"}", "{\"image\":\"a\",\"id\":\"" + "x".repeat(512) + "\"}",
+        "{\"image\":\"a\",\"extra\":1}", "{\"image\":\"a\",\"attributes\":[]}", "{\"image\":\"a\",\"task\":\"\"}",
+        "{\"image\":\"a\",\"deadline\":5}", "{\"image\":\"a\",\"id\":null}"};
+    int fast = 0;
+    for (String c : cases) {
+      var json = new io.vertx.core.json.JsonObject(c);
+      boolean valid = schema.validate(json).getValid();
+      if (RequestParser.plainlyValid(json)) {
+        fast++;
+        assertTrue(valid, "the fast check accepted what the schema rejects: " + c);
+      }
+    }
+    assertEquals(4, fast, "the plain requests take the fast path");
+  }
 }
