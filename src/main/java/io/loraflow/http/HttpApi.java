@@ -19,7 +19,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -31,7 +31,8 @@ public final class HttpApi {
   private final Vertx vertx;
   private final ServiceMetrics metrics;
   private final RequestParser parser;
-  private final BiFunction<ImageRequest, int[], Future<JsonObject>> classify;
+  /** Classifies one request; the result JSON (schemas/classification-result.schema.json, no source). */
+  private final Function<ImageRequest, Future<Buffer>> classify;
   private final Supplier<JsonObject> readiness;
   private final Supplier<JsonObject> status;
   private final TaskAdmin taskAdmin;
@@ -44,7 +45,7 @@ public final class HttpApi {
    * figures for the dashboard (in flight, paused partitions, lag).
    */
   public HttpApi(Vertx vertx, ServiceMetrics metrics, RequestParser parser,
-      BiFunction<ImageRequest, int[], Future<JsonObject>> classify, Supplier<JsonObject> readiness,
+      Function<ImageRequest, Future<Buffer>> classify, Supplier<JsonObject> readiness,
       Supplier<JsonObject> status, TaskAdmin taskAdmin, long maxBodyBytes, int maxInFlight) {
     this.vertx = vertx;
     this.metrics = metrics;
@@ -102,10 +103,10 @@ public final class HttpApi {
       return;
     }
     inFlight++;
-    classify.apply(request, new int[] {1}).onComplete(ar -> {
+    classify.apply(request).onComplete(ar -> {
       inFlight--;
       if (ar.succeeded()) {
-        json(rc, 200, ar.result());
+        rc.response().setStatusCode(200).putHeader("content-type", "application/json").end(ar.result());
       } else if (ar.cause() instanceof StageException e) {
         error(rc, status(e.reason()), e.reason().name(), e.getMessage());
       } else {

@@ -5,10 +5,11 @@ import io.loraflow.error.Reason;
 import io.loraflow.error.StageException;
 import io.loraflow.image.DecodedImage;
 import io.loraflow.image.ImageDecoder;
-import io.loraflow.image.ImageFetcher;
-import io.loraflow.image.ImageReference;
+import io.loraflow.fetch.ImageFetcher;
+import io.loraflow.fetch.ImageReference;
 import io.loraflow.image.Preprocessor;
 import io.loraflow.image.WorkerChunks;
+import io.loraflow.inference.Classification;
 import io.loraflow.inference.Device;
 import io.loraflow.inference.TaskRegistry;
 import io.loraflow.inference.ModelPackage;
@@ -22,8 +23,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-import java.time.Instant;
+import java.util.function.IntConsumer;
 
 /**
  * Classifies one {@link ImageRequest}: fetch (with bounded retries of transient faults) → decode
@@ -72,10 +72,10 @@ public final class Classifier {
   }
 
   /**
-   * The result JSON (schemas/classification-result.schema.json) without its {@code source};
-   * {@code attempts[0]} is left at the number of fetch attempts made.
+   * Classifies {@code request}; {@code attempts} hears the number of fetch attempts made (1
+   * unless a transient fault was retried), success or failure.
    */
-  Future<JsonObject> classify(ImageRequest request, int[] attempts) {
+  Future<Classification> classify(ImageRequest request, IntConsumer attempts) {
     String task = request.task() != null ? request.task() : model.defaultTask();
     if (!tasks.isKnown(task)) {
       return Future.failedFuture(unknownTask(task));
@@ -83,11 +83,7 @@ public final class Classifier {
     if (request.expired()) {
       return Future.failedFuture(expired(request));
     }
-    long start = System.nanoTime();
-    long[] marks = new long[2];
-    String[] thumbnail = new String[1];
-    TaskRegistry.Resident[] acquired = new TaskRegistry.Resident[1];
-    attempts[0] = 1;
+    Work work = new Work(task);
     ImageReference ref = null;
     if (request.inlineBytes() == null) {
       try {
@@ -103,76 +99,82 @@ public final class Classifier {
       // events of this turn.
       decoded = workers.submit(() -> {
         byte[] b = fetcher.readFile(file);
-        marks[0] = System.nanoTime();
-        return decode(task, b, wantThumbnail, acquired, thumbnail);
+        work.fetchedNanos = System.nanoTime();
+        return decode(work, b, wantThumbnail);
       });
     } else {
       // A record that carries the image goes through the fetcher too: one place for its size limit.
       Future<Buffer> bytes = request.inlineBytes() != null
           ? fetcher.fetch(ImageReference.inline(request.inlineBytes().getBytes()))
-          : fetchWithRetries(request.image(), attempts);
+          : fetchWithRetries(request.image(), work);
       decoded = bytes.compose(b -> {
-        marks[0] = System.nanoTime();
-        return workers.submit(() -> decode(task, b.getBytes(), wantThumbnail, acquired, thumbnail));
+        work.fetchedNanos = System.nanoTime();
+        return workers.submit(() -> decode(work, b.getBytes(), wantThumbnail));
       });
     }
     return decoded
         .compose(image -> {
-          marks[1] = System.nanoTime();
-          metrics.stage(Stage.FETCH, marks[0] - start);
-          metrics.stage(Stage.DECODE, marks[1] - marks[0]);
+          work.decodedNanos = System.nanoTime();
+          metrics.stage(Stage.FETCH, work.fetchedNanos - work.startNanos);
+          metrics.stage(Stage.DECODE, work.decodedNanos - work.fetchedNanos);
           if (request.expired()) {
             return Future.failedFuture(expired(request));
           }
-          return batcher.submit(acquired[0], (batch, offset) -> preprocessor.writeTo(image, batch, offset));
+          return batcher.submit(work.adapter, (batch, offset) -> preprocessor.writeTo(image, batch, offset));
         })
         .map(row -> {
           metrics.stage(Stage.QUEUE, row.queueNanos());
           metrics.stage(Stage.INFERENCE, row.inferenceNanos());
-          TopK.Prediction p = TopK.of(row.output(), model.outputIsLogits(), acquired[0].spec().labels(),
+          TopK.Prediction p = TopK.of(row.output(), model.outputIsLogits(), work.adapter.spec().labels(),
               request.topK() != null ? request.topK() : defaultTopK);
-          JsonObject modelJson = new JsonObject().put("name", model.name()).put("version", model.version())
-              .put("task", task);
-          JsonArray labels = new JsonArray(p.labels());
-          JsonArray scores = new JsonArray(p.scores());
-          if (thumbnail[0] != null) {
-            metrics.recent().add(request.id(), labels, scores, thumbnail[0]);
+          if (work.thumbnail != null) {
+            metrics.recent().add(request.id(), new JsonArray(p.labels()), new JsonArray(p.scores()), work.thumbnail);
           }
-          JsonObject json = new JsonObject().put("id", request.id()).put("labels", labels)
-              .put("scores", scores).put("model", modelJson).put("device", device.name());
-          if (request.attributes() != null) {
-            json.put("attributes", request.attributes());
-          }
-          return json.put("batchSize", row.batchSize())
-              .put("timingsMs", new JsonObject()
-                  .put("fetch", ms(marks[0] - start))
-                  .put("decode", ms(marks[1] - marks[0]))
-                  .put("queue", ms(row.queueNanos()))
-                  .put("inference", ms(row.inferenceNanos()))
-                  .put("total", ms(System.nanoTime() - start)))
-              .put("timestamp", Instant.now().toString());
+          return new Classification(request.id(), p.labels(), p.scores(), model.name(), model.version(), task,
+              device.name(), request.attributes(), row.batchSize(),
+              new Classification.Timings(work.fetchedNanos - work.startNanos, work.decodedNanos - work.fetchedNanos,
+                  row.queueNanos(), row.inferenceNanos(), System.nanoTime() - work.startNanos),
+              System.currentTimeMillis());
         })
         .recover(e -> Future.failedFuture(e instanceof StageException ? e
             : new StageException(Reason.INTERNAL_ERROR, "unexpected error: " + e, false, e)))
         .onComplete(done -> {
-          if (acquired[0] != null) {
-            tasks.release(acquired[0]);
+          attempts.accept(work.attempts);
+          if (work.adapter != null) {
+            tasks.release(work.adapter);
           }
         });
   }
 
   /** On a worker: takes the task's adapter (loading it if it is not resident) and decodes. */
-  private DecodedImage decode(String task, byte[] bytes, boolean wantThumbnail, TaskRegistry.Resident[] acquired,
-      String[] thumbnail) throws ai.onnxruntime.OrtException {
-    acquired[0] = tasks.acquire(task);
-    if (acquired[0] == null) {
-      throw unknownTask(task);
+  private DecodedImage decode(Work work, byte[] bytes, boolean wantThumbnail) throws ai.onnxruntime.OrtException {
+    work.adapter = tasks.acquire(work.task);
+    if (work.adapter == null) {
+      throw unknownTask(work.task);
     }
     DecodedImage image = decoder.decode(bytes);
     if (wantThumbnail) {
-      thumbnail[0] = Thumbnail.dataUri(image, 96);
+      work.thumbnail = Thumbnail.dataUri(image, 96);
     }
     return image;
+  }
+
+  /**
+   * One classification's progress. Fields set on a decode worker are read on the event loop only
+   * after the worker's future completed (which orders the accesses).
+   */
+  private static final class Work {
+    final String task;
+    final long startNanos = System.nanoTime();
+    int attempts = 1;
+    long fetchedNanos;
+    long decodedNanos;
+    TaskRegistry.Resident adapter;
+    String thumbnail;
+
+    Work(String task) {
+      this.task = task;
+    }
   }
 
   private StageException unknownTask(String task) {
@@ -184,7 +186,7 @@ public final class Classifier {
     return new StageException(Reason.EXPIRED, "deadline " + request.deadline() + " passed before inference");
   }
 
-  private Future<Buffer> fetchWithRetries(String reference, int[] attempts) {
+  private Future<Buffer> fetchWithRetries(String reference, Work work) {
     Future<Buffer> f;
     try {
       f = fetcher.fetch(ImageReference.parse(reference));
@@ -193,14 +195,14 @@ public final class Classifier {
     }
     return f.recover(e -> {
       if (e instanceof StageException se && se.isTransient()) {
-        if (attempts[0] <= fetchRetries) {
-          long backoff = fetchBackoffMs << (attempts[0] - 1);
-          attempts[0]++;
-          return delay(backoff).compose(v -> fetchWithRetries(reference, attempts));
+        if (work.attempts <= fetchRetries) {
+          long backoff = fetchBackoffMs << (work.attempts - 1);
+          work.attempts++;
+          return delay(backoff).compose(v -> fetchWithRetries(reference, work));
         }
-        if (attempts[0] > 1) {
+        if (work.attempts > 1) {
           return Future.failedFuture(new StageException(se.reason(), se.getMessage()
-              + " (retries exhausted after " + attempts[0] + " attempts)", true, se));
+              + " (retries exhausted after " + work.attempts + " attempts)", true, se));
         }
       }
       return Future.failedFuture(e);
@@ -214,9 +216,5 @@ public final class Classifier {
     Promise<Void> p = Promise.promise();
     vertx.setTimer(ms, id -> p.complete());
     return p.future();
-  }
-
-  private static double ms(long nanos) {
-    return Math.round(Math.max(0, nanos) / 10_000.0) / 100.0;
   }
 }

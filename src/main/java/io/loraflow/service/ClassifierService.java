@@ -6,9 +6,9 @@ import io.loraflow.batch.MicroBatcher;
 import io.loraflow.config.LoraflowConfig;
 import io.loraflow.http.HttpApi;
 import io.loraflow.http.TaskAdmin;
-import io.loraflow.image.FetchOptions;
+import io.loraflow.fetch.FetchOptions;
 import io.loraflow.image.ImageDecoder;
-import io.loraflow.image.ImageFetcher;
+import io.loraflow.fetch.ImageFetcher;
 import io.loraflow.image.PreprocessSpec;
 import io.loraflow.image.Preprocessor;
 import io.loraflow.image.WorkerChunks;
@@ -23,7 +23,9 @@ import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.offsets.ConsumerOffsetSink;
 import io.loraflow.offsets.OffsetSink;
 import io.loraflow.publish.Publisher;
+import io.loraflow.publish.ResultJson;
 import io.loraflow.publish.ResultPublisher;
+import io.vertx.core.buffer.Buffer;
 import io.loraflow.publish.TransactionalPublisher;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -225,7 +227,8 @@ public final class ClassifierService extends VerticleBase {
       return Future.succeededFuture();
     }
     HttpApi api = new HttpApi(vertx, metrics, parser,
-        (request, attempts) -> classifier.classify(request, attempts), this::readiness, this::status,
+        request -> classifier.classify(request, attempts -> { })
+            .map(c -> Buffer.buffer(ResultJson.write(c, null, 0, 0))), this::readiness, this::status,
         new TaskAdmin(() -> tasks, adminDirs(), model.multiTask()),
         config.getLong(FETCH_MAX_BYTES), config.getInt(MAX_IN_FLIGHT));
     return api.listen(config.getString(HTTP_HOST), port).onSuccess(s -> http = s).mapEmpty();

@@ -7,11 +7,12 @@ import io.loraflow.ingest.ImageRequest;
 import io.loraflow.ingest.RequestParser;
 import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.metrics.ServiceMetrics.Stage;
+import io.loraflow.inference.Classification;
 import io.loraflow.publish.EventRecords;
+import io.loraflow.publish.ResultJson;
 import io.loraflow.publish.PartitionSequencer;
 import io.loraflow.publish.Publisher;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -66,7 +67,7 @@ final class EventProcessor {
     long start = System.nanoTime();
     PartitionSequencer.Slot slot = sequencer == null ? null
         : sequencer.next(event.topic() + "-" + event.partition());
-    Future<JsonObject> classified;
+    Future<Classification> classified;
     try {
       classified = classify(event);
     } catch (RuntimeException e) {
@@ -82,18 +83,17 @@ final class EventProcessor {
     });
   }
 
-  private Future<JsonObject> classify(Event event) {
+  private Future<Classification> classify(Event event) {
     ImageRequest request = parser.parse(event.valueBuffer(), event.textHeaders(), event.coordinates());
     if (maxAgeMs > 0 && event.timestamp() >= 0) { // -1: the record has no timestamp
       request = request.withDeadline(Instant.ofEpochMilli(event.timestamp()).plusMillis(maxAgeMs));
     }
     event.request(request);
-    int[] attempts = {1};
-    return classifier.classify(request, attempts).andThen(ar -> event.attempts(attempts[0]));
+    return classifier.classify(request, event::attempts);
   }
 
-  private Future<Void> publishResult(Event event, JsonObject result, PartitionSequencer.Slot slot, long start) {
-    byte[] json = result.put("source", source(event)).toBuffer().getBytes();
+  private Future<Void> publishResult(Event event, Classification result, PartitionSequencer.Slot slot, long start) {
+    byte[] json = ResultJson.write(result, event.topic(), event.partition(), event.offset());
     ProducerRecord<byte[], byte[]> out = EventRecords.result(outputTopic, event, json);
     int size = EventRecords.sizeOf(out);
     if (size > maxRecordBytes) {
@@ -160,10 +160,5 @@ final class EventProcessor {
     }
     LOG.warn("event=internal_error error={}", e.toString(), e);
     return new StageException(Reason.INTERNAL_ERROR, "unexpected error: " + e, false, e);
-  }
-
-  static JsonObject source(Event event) {
-    return new JsonObject().put("topic", event.topic()).put("partition", event.partition())
-        .put("offset", event.offset());
   }
 }

@@ -1,7 +1,7 @@
-package io.loraflow.image;
+package io.loraflow.fetch;
 
-import static io.loraflow.image.ImageFetcherTest.failure;
-import static io.loraflow.image.ImageFetcherTest.get;
+import static io.loraflow.fetch.ImageFetcherTest.failure;
+import static io.loraflow.fetch.ImageFetcherTest.get;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package io.loraflow.image;
+package io.loraflow.fetch;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.loraflow.image;
+package io.loraflow.fetch;
 
 import io.loraflow.error.StageException;
 import java.net.URI;

@@ -1,4 +1,4 @@
-package io.loraflow.image;
+package io.loraflow.fetch;
 
 import java.nio.file.Path;
 import java.util.List;

@@ -1,7 +1,8 @@
-package io.loraflow.image;
+package io.loraflow.fetch;
 
 import io.loraflow.error.Reason;
 import io.loraflow.error.StageException;
+import io.loraflow.image.ImageFormat;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;

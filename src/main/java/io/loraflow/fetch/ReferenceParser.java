@@ -1,10 +1,10 @@
-package io.loraflow.image;
+package io.loraflow.fetch;
 
 import io.loraflow.error.Reason;
 import io.loraflow.error.StageException;
-import io.loraflow.image.ImageReference.Data;
-import io.loraflow.image.ImageReference.Http;
-import io.loraflow.image.ImageReference.LocalFile;
+import io.loraflow.fetch.ImageReference.Data;
+import io.loraflow.fetch.ImageReference.Http;
+import io.loraflow.fetch.ImageReference.LocalFile;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;

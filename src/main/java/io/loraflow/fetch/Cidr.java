@@ -1,4 +1,4 @@
-package io.loraflow.image;
+package io.loraflow.fetch;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

@@ -1,4 +1,4 @@
-package io.loraflow.image;
+package io.loraflow.fetch;
 
 import io.loraflow.error.Reason;
 import io.loraflow.error.StageException;
