@@ -1,5 +1,6 @@
 package io.loraflow.ingest;
 
+import io.loraflow.offsets.CommitTrigger;
 import io.loraflow.offsets.OffsetCommitter;
 import io.loraflow.offsets.OffsetSink;
 import io.loraflow.offsets.PartitionOffsets;
@@ -9,9 +10,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayDeque;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -58,26 +57,19 @@ public final class RecordIngest implements PollLoop.Listener {
   private final OffsetCommitter offsets;
   private final Function<Event, Future<Void>> processor;
   private final long commitIntervalMs;
-  private final int commitMark;
+  private final PauseControl pause;
+  private CommitTrigger commits;
 
   // Event loop only.
   private final ArrayDeque<Event> waiting = new ArrayDeque<>();
-  /** Completed offsets whose commit is pending; each holds a gate slot. */
-  private final Map<PartitionOffsets, TreeSet<Long>> awaitingCommit = new HashMap<>();
   private long epoch;
-  private boolean paused;
-  private long pausedSinceNanos;
-  private long longestPauseNanos;
-  private long pauses;
   private int assignments;
   private int revocations;
   private volatile boolean joined;
   private boolean stopping;
-  private long commitTimer = -1;
   private Promise<Void> drained;
   /** Events between start and outcome (a subset of the gate's count). */
   private int processing;
-  private boolean committing;
 
   /**
    * {@code consumerProps} configure the input consumer; {@code sink} is made for its
@@ -92,9 +84,9 @@ public final class RecordIngest implements PollLoop.Listener {
     this.poll = new PollLoop(context, consumerProps, topic, this, REVOKE_WAIT_MS);
     this.gate = gate;
     this.offsets = new OffsetCommitter(vertx, sink.apply(poll), poll::groupMetadata);
-    this.commitMark = Math.max(1, gate.limit() / 2);
     this.commitIntervalMs = commitIntervalMs;
     this.processor = processor;
+    this.pause = new PauseControl(poll);
   }
 
   /** The consumer thread, for its metrics and group metadata. */
@@ -103,7 +95,20 @@ public final class RecordIngest implements PollLoop.Listener {
   }
 
   public Future<Void> start() {
-    commitTimer = vertx.setPeriodic(commitIntervalMs, id -> commitNow());
+    commits = new CommitTrigger(vertx, offsets, new CommitTrigger.Slots() {
+      @Override
+      public void release() {
+        gate.release();
+      }
+
+      @Override
+      public int taken() {
+        return gate.inFlight();
+      }
+    }, gate.limit(), commitIntervalMs, () -> {
+      startWaiting();
+      maybeResume();
+    });
     poll.start();
     return Future.succeededFuture();
   }
@@ -127,7 +132,7 @@ public final class RecordIngest implements PollLoop.Listener {
       }
     }
     if (!gate.hasRoom()) {
-      pauseAll();
+      pause.pause(gate.inFlight(), waiting.size());
     }
   }
 
@@ -153,12 +158,7 @@ public final class RecordIngest implements PollLoop.Listener {
       } else if (state.isRevoked()) {
         gate.release(); // no longer ours to commit
       } else {
-        // The slot stays taken until the offset is committed: after a crash, only events holding
-        // a slot can be processed again, so duplicates stay within max.in.flight.
-        awaitingCommit.computeIfAbsent(state, s -> new TreeSet<>()).add(event.offset());
-        if (gate.inFlight() >= commitMark) {
-          commitNow();
-        }
+        commits.completed(state, event.offset()); // the slot is freed once the offset is committed
       }
       startWaiting();
       maybeResume();
@@ -166,40 +166,6 @@ public final class RecordIngest implements PollLoop.Listener {
         drained.tryComplete();
       }
     });
-  }
-
-  /** Commits what is done now (one commit at a time), then frees the slots of committed events. */
-  private void commitNow() {
-    if (committing) {
-      return;
-    }
-    committing = true;
-    offsets.commitAll().onComplete(ar -> {
-      committing = false;
-      releaseCommitted();
-    });
-  }
-
-  private void releaseCommitted() {
-    for (var it = awaitingCommit.entrySet().iterator(); it.hasNext(); ) {
-      var e = it.next();
-      TreeSet<Long> done = e.getValue();
-      if (e.getKey().isRevoked()) {
-        done.forEach(o -> gate.release());
-        done.clear();
-      } else {
-        long committed = e.getKey().committedPosition();
-        while (!done.isEmpty() && done.first() < committed) {
-          done.pollFirst();
-          gate.release();
-        }
-      }
-      if (done.isEmpty()) {
-        it.remove();
-      }
-    }
-    startWaiting();
-    maybeResume();
   }
 
   private void startWaiting() {
@@ -211,23 +177,9 @@ public final class RecordIngest implements PollLoop.Listener {
     }
   }
 
-  private void pauseAll() {
-    if (!paused) {
-      paused = true;
-      pauses++;
-      pausedSinceNanos = System.nanoTime();
-      LOG.debug("event=partitions_paused inFlight={} waiting={}", gate.inFlight(), waiting.size());
-      poll.pause(true);
-    }
-  }
-
   private void maybeResume() {
-    if (paused && !stopping && waiting.isEmpty() && gate.belowLowMark()) {
-      paused = false;
-      long pausedNanos = System.nanoTime() - pausedSinceNanos;
-      longestPauseNanos = Math.max(longestPauseNanos, pausedNanos);
-      LOG.debug("event=partitions_resumed inFlight={} pausedMs={}", gate.inFlight(), pausedNanos / 1_000_000);
-      poll.pause(false);
+    if (!stopping && waiting.isEmpty() && gate.belowLowMark()) {
+      pause.resume(gate.inFlight());
     }
   }
 
@@ -254,7 +206,7 @@ public final class RecordIngest implements PollLoop.Listener {
     waiting.removeIf(e -> revoked.contains(new TopicPartition(e.topic(), e.partition())));
     return drain(revoked, System.nanoTime() + REVOKE_DRAIN_MS * 1_000_000)
         .compose(v -> offsets.revoking(revoked, group))
-        .andThen(ar -> releaseCommitted());
+        .andThen(ar -> commits.releaseCommitted());
   }
 
   /** Completes once the started events of {@code parts} have finished, or at the deadline. */
@@ -275,7 +227,7 @@ public final class RecordIngest implements PollLoop.Listener {
         lost);
     waiting.removeIf(e -> lost.contains(new TopicPartition(e.topic(), e.partition())));
     offsets.lost(lost);
-    releaseCommitted();
+    commits.releaseCommitted();
   }
 
   /**
@@ -287,7 +239,7 @@ public final class RecordIngest implements PollLoop.Listener {
     long tag = epoch;
     waiting.clear();
     offsets.reset();
-    releaseCommitted();
+    commits.releaseCommitted();
     LOG.warn("event=ingest_reset epoch={} action=rewinding_to_committed", tag);
     ready.onComplete(ar -> {
       if (ar.succeeded() && !stopping) {
@@ -302,7 +254,7 @@ public final class RecordIngest implements PollLoop.Listener {
    */
   public Future<Void> stop(long timeoutMs) {
     stopping = true;
-    poll.pause(true);
+    pause.pause(gate.inFlight(), waiting.size());
     waiting.clear();
     drained = Promise.promise();
     if (processing == 0) {
@@ -315,8 +267,7 @@ public final class RecordIngest implements PollLoop.Listener {
     return drained.future()
         .compose(v -> {
           vertx.cancelTimer(timer);
-          vertx.cancelTimer(commitTimer);
-          return offsets.commitAll();
+          return commits.close();
         })
         .compose(v -> Future.fromCompletionStage(poll.close(), context));
   }
@@ -338,17 +289,17 @@ public final class RecordIngest implements PollLoop.Listener {
 
   /** Partitions paused for backpressure right now. */
   public int pausedPartitions() {
-    return paused ? poll.assignment().size() : 0;
+    return pause.paused() ? poll.assignment().size() : 0;
   }
 
   /** Times the partitions were paused for backpressure. */
   public long pauses() {
-    return pauses;
+    return pause.pauses();
   }
 
   /** Longest time the partitions stayed paused, in ms. */
   public long longestPauseMs() {
-    return longestPauseNanos / 1_000_000;
+    return pause.longestPauseMs();
   }
 
   /** Assignments of a non-empty set of partitions (the first join counts as one). */

@@ -13,6 +13,8 @@ import io.loraflow.image.PreprocessSpec;
 import io.loraflow.image.Preprocessor;
 import io.loraflow.image.WorkerChunks;
 import io.loraflow.inference.InferenceSession;
+import io.loraflow.publish.Publishing;
+import io.loraflow.inference.InferenceWorker;
 import io.loraflow.inference.AdapterFolder;
 import io.loraflow.inference.ModelPackage;
 import io.loraflow.inference.TaskRegistry;
@@ -20,14 +22,9 @@ import io.loraflow.ingest.InFlightGate;
 import io.loraflow.ingest.RecordIngest;
 import io.loraflow.ingest.RequestParser;
 import io.loraflow.metrics.ServiceMetrics;
-import io.loraflow.offsets.ConsumerOffsetSink;
-import io.loraflow.offsets.OffsetSink;
 import io.loraflow.publish.Publisher;
 import io.loraflow.publish.ResultJson;
-import io.loraflow.publish.ResultPublisher;
 import io.vertx.core.buffer.Buffer;
-import io.loraflow.publish.TransactionalPublisher;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -37,15 +34,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonObject;
-import io.loraflow.ingest.PollLoop;
 import java.util.Map;
-import java.util.function.Function;
-import org.apache.kafka.clients.producer.Producer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,9 +53,10 @@ public final class ClassifierService extends VerticleBase {
   private final ServiceMetrics metrics;
   /** One compiled request schema for Kafka records and HTTP requests (both on the event loop). */
   private final RequestParser parser = new RequestParser();
+  private final ServiceStatus status;
   private InferenceSession session;
   private WorkerExecutor decodeWorkers;
-  private WorkerExecutor inferenceWorkers;
+  private InferenceWorker inference;
   private Publisher publisher;
   private final Promise<Void> fatal = Promise.promise();
   private RecordIngest ingest;
@@ -79,6 +72,8 @@ public final class ClassifierService extends VerticleBase {
   public ClassifierService(LoraflowConfig config, MeterRegistry registry) {
     this.config = config;
     this.metrics = new ServiceMetrics(registry);
+    this.status = new ServiceStatus(metrics, config.getInt(MAX_IN_FLIGHT), () -> modelReady,
+        () -> session == null ? null : session.device().name(), () -> ingest, () -> gate);
   }
 
   @Override
@@ -121,67 +116,34 @@ public final class ClassifierService extends VerticleBase {
 
   private Future<Void> wire(ModelPackage model, int maxBatch) {
     decodeWorkers = vertx.createSharedWorkerExecutor("loraflow-decode", config.getInt(DECODE_THREADS));
-    // ORT runs one batch at a time on its own intra-op threads; long runs are expected here.
-    inferenceWorkers = vertx.createSharedWorkerExecutor("loraflow-inference", 1, 10, TimeUnit.MINUTES);
-    int sample = model.sampleFloats();
+    inference = new InferenceWorker(vertx, session, model.sampleFloats(), metrics);
     tasks = new TaskRegistry(model.multiTask() ? model.tasks().values() : List.of(model.tasks().get(model.defaultTask())),
         Set.copyOf(config.getList(ADAPTERS_PINNED)), config.getInt(ADAPTERS_MAX_RESIDENT));
     MicroBatcher<TaskRegistry.Resident> batcher = new MicroBatcher<>(context, maxBatch,
-        config.getLong(MAX_QUEUE_DELAY_MS), 2, sample, () -> session.allocate(maxBatch), decodeWorkers,
-        (task, batch, first, rows) -> inferenceWorkers.executeBlocking(() -> {
-          float[][] out = session.run(batch.duplicate().position(first * sample).slice(), rows, task.adapter());
-          metrics.inferenceRun(rows);
-          return out;
-        }, false));
+        config.getLong(MAX_QUEUE_DELAY_MS), 2, model.sampleFloats(), () -> session.allocate(maxBatch), decodeWorkers,
+        inference);
     classifier = new Classifier(vertx,
         new Classifier.Parts(new ImageFetcher(vertx, fetchOptions()),
             new ImageDecoder(config.getLong(IMAGE_MAX_PIXELS)),
-            new Preprocessor(PreprocessSpec.fromJson(model.preprocess())), new WorkerChunks(context, decodeWorkers, 8), batcher,
-            model, session.device(), tasks),
+            new Preprocessor(PreprocessSpec.fromJson(model.preprocess())), new WorkerChunks(context, decodeWorkers, 8),
+            batcher, model, session.device(), tasks),
         config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS),
         metrics);
     Map<String, Object> producerProps = KafkaClients.producer(config);
-    Future<Void> ready;
-    Function<PollLoop, OffsetSink> offsetSink;
-    Producer<byte[], byte[]> plainProducer = null;
-    TransactionalPublisher transactional = null;
-    if (KafkaClients.exactlyOnce(config)) {
-      transactional = new TransactionalPublisher(vertx, () -> new org.apache.kafka.clients.producer.KafkaProducer<>(
-          producerProps), done -> ingest.reset(done), this::fail);
-      ready = transactional.init();
-      publisher = transactional;
-      TransactionalPublisher sink = transactional;
-      offsetSink = poll -> sink;
-    } else {
-      plainProducer = new org.apache.kafka.clients.producer.KafkaProducer<>(producerProps);
-      publisher = new ResultPublisher(vertx, plainProducer);
-      ready = Future.succeededFuture();
-      offsetSink = ConsumerOffsetSink::new;
-    }
+    Publishing publishing = KafkaClients.exactlyOnce(config)
+        ? Publishing.exactlyOnce(vertx, producerProps, done -> ingest.reset(done), this::fail)
+        : Publishing.atLeastOnce(vertx, producerProps);
+    publisher = publishing.publisher();
     EventProcessor processor = new EventProcessor(parser, classifier, publisher, metrics,
         new EventProcessor.Settings(config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC),
             config.getString(ORDERING).equals("partition"), config.getLong(EVENT_MAX_AGE_MS),
             KafkaClients.maxRequestSize(producerProps)), this::fail);
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
     ingest = new RecordIngest(vertx, KafkaClients.consumer(config), config.getString(INPUT_TOPIC), gate,
-        offsetSink, config.getLong(COMMIT_INTERVAL_MS), processor::process);
+        publishing.sink(), config.getLong(COMMIT_INTERVAL_MS), processor::process);
     new KafkaClientMetrics(ingest.pollLoop().metricsSource()).bindTo(metrics.registry());
-    if (plainProducer != null) {
-      new KafkaClientMetrics(plainProducer).bindTo(metrics.registry());
-    } else {
-      TransactionalPublisher txn = transactional;
-      ready = ready.onSuccess(v -> new KafkaClientMetrics(txn.producer()).bindTo(metrics.registry()));
-    }
-    // The producer is called on the event loop: fetch the topics' metadata now, on a worker,
-    // rather than block the first send on it.
-    Producer<byte[], byte[]> plain = plainProducer;
-    TransactionalPublisher t = transactional;
-    ready = ready.compose(v -> vertx.executeBlocking(() -> {
-      Producer<byte[], byte[]> p = plain != null ? plain : t.producer();
-      p.partitionsFor(config.getString(OUTPUT_TOPIC));
-      p.partitionsFor(config.getString(DLQ_TOPIC));
-      return null;
-    }));
+    Future<Void> ready = publishing.ready(vertx, metrics.registry(), config.getString(OUTPUT_TOPIC),
+        config.getString(DLQ_TOPIC));
     metrics.gauge("loraflow.events.in.flight", "Events between ingest and publish", () -> ingest.processing());
     metrics.gauge("loraflow.events.queued", "Events waiting for a batch", batcher::queued);
     metrics.gauge("loraflow.partitions.paused", "Assigned partitions paused for backpressure",
@@ -228,29 +190,10 @@ public final class ClassifierService extends VerticleBase {
     }
     HttpApi api = new HttpApi(vertx, metrics, parser,
         request -> classifier.classify(request, attempts -> { })
-            .map(c -> Buffer.buffer(ResultJson.write(c, null, 0, 0))), this::readiness, this::status,
+            .map(c -> Buffer.buffer(ResultJson.write(c, null, 0, 0))), status::readiness, status::status,
         new TaskAdmin(() -> tasks, adminDirs(), model.multiTask()),
         config.getLong(FETCH_MAX_BYTES), config.getInt(MAX_IN_FLIGHT));
     return api.listen(config.getString(HTTP_HOST), port).onSuccess(s -> http = s).mapEmpty();
-  }
-
-  /** Ready once the model is loaded and warmed up and the consumer has joined its group. */
-  private JsonObject readiness() {
-    boolean joined = ingest != null && ingest.joined();
-    return new JsonObject().put("ready", modelReady && joined).put("modelLoaded", modelReady)
-        .put("groupJoined", joined);
-  }
-
-  private JsonObject status() {
-    double lag = metrics.registry().find("kafka.consumer.fetch.manager.records.lag").gauges().stream()
-        .filter(g -> g.getId().getTag("partition") != null).mapToDouble(Gauge::value)
-        .filter(v -> !Double.isNaN(v)).sum();
-    return new JsonObject()
-        .put("device", session == null ? null : session.device().name())
-        .put("inFlight", gate == null ? 0 : gate.inFlight())
-        .put("maxInFlight", config.getInt(MAX_IN_FLIGHT))
-        .put("pausedPartitions", ingest == null ? 0 : ingest.pausedPartitions())
-        .put("lag", lag);
   }
 
   private FetchOptions fetchOptions() {
@@ -271,7 +214,7 @@ public final class ClassifierService extends VerticleBase {
         .eventually(() -> {
           if (decodeWorkers != null) {
             decodeWorkers.close();
-            inferenceWorkers.close();
+            inference.close();
           }
           if (adapterFolder != null) {
             adapterFolder.stop();

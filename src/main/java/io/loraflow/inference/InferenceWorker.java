@@ -1,0 +1,44 @@
+package io.loraflow.inference;
+
+import io.loraflow.batch.BatchRunner;
+import io.loraflow.metrics.ServiceMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.nio.FloatBuffer;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the micro-batcher's batches on the {@link InferenceSession}, one at a time on a worker
+ * thread of its own ({@code loraflow-inference}); ORT parallelises inside a run with its
+ * intra-op threads. Long runs are expected there, so Vert.x's blocked-thread warning is set to
+ * 10 minutes.
+ *
+ * <p>Concurrency: {@link #run} from the event loop; the run itself on the worker.
+ */
+public final class InferenceWorker implements BatchRunner<TaskRegistry.Resident> {
+  private final InferenceSession session;
+  private final WorkerExecutor worker;
+  private final int sampleFloats;
+  private final ServiceMetrics metrics;
+
+  public InferenceWorker(Vertx vertx, InferenceSession session, int sampleFloats, ServiceMetrics metrics) {
+    this.session = session;
+    this.worker = vertx.createSharedWorkerExecutor("loraflow-inference", 1, 10, TimeUnit.MINUTES);
+    this.sampleFloats = sampleFloats;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public Future<float[][]> run(TaskRegistry.Resident task, FloatBuffer batch, int first, int rows) {
+    return worker.executeBlocking(() -> {
+      float[][] out = session.run(batch.duplicate().position(first * sampleFloats).slice(), rows, task.adapter());
+      metrics.inferenceRun(rows);
+      return out;
+    }, false);
+  }
+
+  public void close() {
+    worker.close();
+  }
+}

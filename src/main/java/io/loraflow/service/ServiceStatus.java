@@ -1,0 +1,54 @@
+package io.loraflow.service;
+
+import io.loraflow.ingest.InFlightGate;
+import io.loraflow.ingest.RecordIngest;
+import io.loraflow.metrics.ServiceMetrics;
+import io.micrometer.core.instrument.Gauge;
+import io.vertx.core.json.JsonObject;
+import java.util.function.Supplier;
+
+/**
+ * The service's state as the HTTP surface reports it: readiness (model loaded and warmed up,
+ * group joined) and the status JSON of the dashboard. Reads what the stages expose; owns nothing.
+ *
+ * <p>Concurrency: event loop.
+ */
+final class ServiceStatus {
+  private final ServiceMetrics metrics;
+  private final int maxInFlight;
+  private final Supplier<Boolean> modelReady;
+  private final Supplier<String> device;
+  private final Supplier<RecordIngest> ingest;
+  private final Supplier<InFlightGate> gate;
+
+  ServiceStatus(ServiceMetrics metrics, int maxInFlight, Supplier<Boolean> modelReady, Supplier<String> device,
+      Supplier<RecordIngest> ingest, Supplier<InFlightGate> gate) {
+    this.metrics = metrics;
+    this.maxInFlight = maxInFlight;
+    this.modelReady = modelReady;
+    this.device = device;
+    this.ingest = ingest;
+    this.gate = gate;
+  }
+
+  /** Ready once the model is loaded and warmed up and the consumer has joined its group. */
+  JsonObject readiness() {
+    boolean joined = ingest.get() != null && ingest.get().joined();
+    boolean model = modelReady.get();
+    return new JsonObject().put("ready", model && joined).put("modelLoaded", model).put("groupJoined", joined);
+  }
+
+  JsonObject status() {
+    double lag = metrics.registry().find("kafka.consumer.fetch.manager.records.lag").gauges().stream()
+        .filter(g -> g.getId().getTag("partition") != null).mapToDouble(Gauge::value)
+        .filter(v -> !Double.isNaN(v)).sum();
+    RecordIngest in = ingest.get();
+    InFlightGate g = gate.get();
+    return new JsonObject()
+        .put("device", device.get())
+        .put("inFlight", g == null ? 0 : g.inFlight())
+        .put("maxInFlight", maxInFlight)
+        .put("pausedPartitions", in == null ? 0 : in.pausedPartitions())
+        .put("lag", lag);
+  }
+}
