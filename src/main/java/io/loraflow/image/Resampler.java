@@ -24,8 +24,8 @@ final class Resampler {
    */
   static byte[] resize(byte[] src, int w, int h, int outW, int outH, Interpolation filter,
       int y0, int y1, int x0, int x1) {
-    Weights rows = Weights.of(h, outH, filter, y0, y1);
-    Weights cols = Weights.of(w, outW, filter, x0, x1);
+    Weights rows = Weights.cached(h, outH, filter, y0, y1);
+    Weights cols = Weights.cached(w, outW, filter, x0, x1);
     int firstRow = outH == h ? y0 : rows.start[0];
     int lastRow = outH == h ? y1 : rows.start[y1 - y0 - 1] + rows.count[y1 - y0 - 1];
     int tw = x1 - x0;
@@ -113,6 +113,30 @@ final class Resampler {
       this.count = new int[n];
       this.kernel = new int[n * size];
       this.size = size;
+    }
+
+    /**
+     * Images of a stream mostly share a few sizes, so their taps are computed once: a bounded map
+     * (emptied when full), whose entries are never written after they are published.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<Key, Weights> CACHE =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int CACHE_ENTRIES = 512;
+
+    private record Key(int inSize, int outSize, Interpolation filter, int from, int to) {
+    }
+
+    static Weights cached(int inSize, int outSize, Interpolation filter, int from, int to) {
+      Key key = new Key(inSize, outSize, filter, from, to);
+      Weights w = CACHE.get(key);
+      if (w == null) {
+        if (CACHE.size() >= CACHE_ENTRIES) {
+          CACHE.clear();
+        }
+        w = of(inSize, outSize, filter, from, to);
+        CACHE.put(key, w);
+      }
+      return w;
     }
 
     static Weights of(int inSize, int outSize, Interpolation filter, int from, int to) {

@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * Decides when positions are committed and frees the in-flight slots of committed events: every
@@ -32,8 +31,8 @@ public final class CommitTrigger {
   private final long timer;
 
   // Event loop only.
-  /** Completed offsets whose commit is pending; each holds a slot. */
-  private final Map<PartitionOffsets, TreeSet<Long>> awaiting = new HashMap<>();
+  /** Completed offsets whose commit is pending, unordered (scanned once per commit); each holds a slot. */
+  private final Map<PartitionOffsets, Pending> awaiting = new HashMap<>();
   private boolean committing;
 
   /**
@@ -52,7 +51,7 @@ public final class CommitTrigger {
 
   /** An event's outcome was acknowledged: its slot waits for the commit of {@code offset}. */
   public void completed(PartitionOffsets state, long offset) {
-    awaiting.computeIfAbsent(state, s -> new TreeSet<>()).add(offset);
+    awaiting.computeIfAbsent(state, s -> new Pending()).add(offset);
     if (slots.taken() >= mark) {
       commitNow();
     }
@@ -74,22 +73,42 @@ public final class CommitTrigger {
   public void releaseCommitted() {
     for (var it = awaiting.entrySet().iterator(); it.hasNext(); ) {
       var e = it.next();
-      TreeSet<Long> done = e.getValue();
-      if (e.getKey().isRevoked()) {
-        done.forEach(o -> slots.release());
-        done.clear();
-      } else {
-        long committed = e.getKey().committedPosition();
-        while (!done.isEmpty() && done.first() < committed) {
-          done.pollFirst();
-          slots.release();
-        }
+      long below = e.getKey().isRevoked() ? Long.MAX_VALUE : e.getKey().committedPosition();
+      int freed = e.getValue().removeBelow(below);
+      for (int i = 0; i < freed; i++) {
+        slots.release();
       }
-      if (done.isEmpty()) {
+      if (e.getValue().size == 0) {
         it.remove();
       }
     }
     afterRelease.run();
+  }
+
+  /** A partition's completed, uncommitted offsets: a plain growable array, no boxing. */
+  private static final class Pending {
+    long[] offsets = new long[32];
+    int size;
+
+    void add(long offset) {
+      if (size == offsets.length) {
+        offsets = java.util.Arrays.copyOf(offsets, size * 2);
+      }
+      offsets[size++] = offset;
+    }
+
+    /** Drops the offsets below {@code position}; returns how many. */
+    int removeBelow(long position) {
+      int kept = 0;
+      for (int i = 0; i < size; i++) {
+        if (offsets[i] >= position) {
+          offsets[kept++] = offsets[i];
+        }
+      }
+      int removed = size - kept;
+      size = kept;
+      return removed;
+    }
   }
 
   /** Stops the timer and commits what is done. */

@@ -1,7 +1,6 @@
 package io.loraflow.offsets;
 
 import java.util.OptionalLong;
-import java.util.TreeSet;
 
 /**
  * Offset state of one assigned partition: which received offsets are not yet published.
@@ -17,7 +16,13 @@ import java.util.TreeSet;
  * <p>Concurrency: event loop only.
  */
 public final class PartitionOffsets {
-  private final TreeSet<Long> incomplete = new TreeSet<>();
+  // Received offsets in order, from the lowest incomplete one: a ring of offsets and done flags
+  // (offsets arrive in increasing order; completion is any order). No boxing, O(log n) lookup.
+  private long[] ring = new long[64];
+  private boolean[] done = new boolean[64];
+  private int head;
+  private int size;
+  private int incompleteCount;
   private long highestReceived = -1;
   private long committed = -1;
   private boolean revoked;
@@ -25,11 +30,31 @@ public final class PartitionOffsets {
   private int inProgress;
 
   public void received(long offset) {
-    if (revoked) {
-      return;
+    if (revoked || offset <= highestReceived) {
+      return; // a record read twice under one state (never expected): its first copy counts
     }
-    incomplete.add(offset);
-    highestReceived = Math.max(highestReceived, offset);
+    if (size == ring.length) {
+      grow();
+    }
+    int i = (head + size) & (ring.length - 1);
+    ring[i] = offset;
+    done[i] = false;
+    size++;
+    incompleteCount++;
+    highestReceived = offset;
+  }
+
+  private void grow() {
+    long[] r = new long[ring.length * 2];
+    boolean[] d = new boolean[ring.length * 2];
+    for (int k = 0; k < size; k++) {
+      int i = (head + k) & (ring.length - 1);
+      r[k] = ring[i];
+      d[k] = done[i];
+    }
+    ring = r;
+    done = d;
+    head = 0;
   }
 
   /** An event of this partition started processing. */
@@ -46,8 +71,31 @@ public final class PartitionOffsets {
   }
 
   public void completed(long offset) {
-    if (!revoked) {
-      incomplete.remove(offset);
+    if (revoked) {
+      return;
+    }
+    int lo = 0;
+    int hi = size - 1;
+    int mask = ring.length - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      long v = ring[(head + mid) & mask];
+      if (v < offset) {
+        lo = mid + 1;
+      } else if (v > offset) {
+        hi = mid - 1;
+      } else {
+        int i = (head + mid) & mask;
+        if (!done[i]) {
+          done[i] = true;
+          incompleteCount--;
+        }
+        while (size > 0 && done[head]) { // the done prefix is behind the position: drop it
+          head = (head + 1) & mask;
+          size--;
+        }
+        return;
+      }
     }
   }
 
@@ -61,7 +109,7 @@ public final class PartitionOffsets {
     if (highestReceived < 0) {
       return OptionalLong.empty();
     }
-    return OptionalLong.of(incomplete.isEmpty() ? highestReceived + 1 : incomplete.first());
+    return OptionalLong.of(size == 0 ? highestReceived + 1 : ring[head]);
   }
 
   /** The position to commit if it moved since the last successful commit. */
@@ -89,6 +137,6 @@ public final class PartitionOffsets {
   }
 
   public int incompleteCount() {
-    return incomplete.size();
+    return incompleteCount;
   }
 }

@@ -31,6 +31,7 @@ public final class ResultPublisher implements Publisher {
   private final Vertx vertx;
   private final Context context;
   private final Producer<byte[], byte[]> producer;
+  private final Acks acks;
   private boolean closed;
   private int failingSends;
 
@@ -38,6 +39,7 @@ public final class ResultPublisher implements Publisher {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.producer = producer;
+    this.acks = new Acks(context);
   }
 
   @Override
@@ -53,7 +55,7 @@ public final class ResultPublisher implements Publisher {
       return;
     }
     try {
-      producer.send(record, (meta, err) -> context.runOnContext(v -> onAck(record, promise, backoffMs, err)));
+      producer.send(record, (meta, err) -> acks.add(e -> onAck(record, promise, backoffMs, e), err));
     } catch (RuntimeException e) {
       onAck(record, promise, backoffMs, e);
     }

@@ -48,6 +48,7 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
   private final Supplier<Producer<byte[], byte[]>> factory;
   private final Consumer<Future<Void>> reset;
   private final Consumer<Throwable> fatal;
+  private final Acks acks;
   /** Replaced on a worker only while {@link #recovering}; read on the event loop otherwise. */
   private volatile Producer<byte[], byte[]> producer;
 
@@ -74,6 +75,7 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
     this.factory = factory;
     this.reset = reset;
     this.fatal = fatal;
+    this.acks = new Acks(context);
   }
 
   /** Makes the producer and registers its transactional id, fencing a previous incarnation. */
@@ -113,7 +115,7 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
         inTransaction = true;
       }
       outstanding++;
-      producer.send(record, (meta, err) -> context.runOnContext(v -> acknowledged(gen, promise, err)));
+      producer.send(record, (meta, err) -> acks.add(e -> acknowledged(gen, promise, e), err));
     } catch (RuntimeException e) {
       outstanding--;
       promise.fail(new Abandoned("send refused: " + e));

@@ -66,7 +66,7 @@ final class EventProcessor {
   Future<Void> process(Event event) {
     long start = System.nanoTime();
     PartitionSequencer.Slot slot = sequencer == null ? null
-        : sequencer.next(event.topic() + "-" + event.partition());
+        : sequencer.next(event.partitionState()); // one state per partition assignment
     Future<Classification> classified;
     try {
       classified = classify(event);

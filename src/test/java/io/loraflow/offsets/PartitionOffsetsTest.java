@@ -68,4 +68,25 @@ class PartitionOffsetsTest {
     assertTrue(p.toCommit().isEmpty());
     assertEquals(1, p.incompleteCount());
   }
+
+  /** Thousands of offsets with gaps, completed in a shuffled order: the position is always the lowest incomplete. */
+  @Test
+  void positionIsTheLowestIncompleteUnderShuffledCompletion() {
+    PartitionOffsets p = new PartitionOffsets();
+    java.util.List<Long> offsets = new java.util.ArrayList<>();
+    for (long o = 100; offsets.size() < 5_000; o += 1 + (o % 3 == 0 ? 2 : 0)) {
+      p.received(o);
+      offsets.add(o);
+    }
+    java.util.TreeSet<Long> incomplete = new java.util.TreeSet<>(offsets);
+    java.util.Collections.shuffle(offsets, new java.util.Random(3));
+    for (long o : offsets) {
+      p.completed(o);
+      incomplete.remove(o);
+      long expected = incomplete.isEmpty() ? offsets.stream().mapToLong(Long::longValue).max().getAsLong() + 1
+          : incomplete.first();
+      assertEquals(expected, p.position().getAsLong());
+      assertEquals(incomplete.size(), p.incompleteCount());
+    }
+  }
 }
