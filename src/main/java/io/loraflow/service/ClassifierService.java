@@ -3,6 +3,7 @@ package io.loraflow.service;
 import static io.loraflow.config.LoraflowConfig.*;
 
 import io.loraflow.batch.MicroBatcher;
+import io.loraflow.broker.BrokerWatch;
 import io.loraflow.config.LoraflowConfig;
 import io.loraflow.http.HttpApi;
 import io.loraflow.http.TaskAdmin;
@@ -57,6 +58,7 @@ public final class ClassifierService extends VerticleBase {
   private InferenceSession session;
   private WorkerExecutor decodeWorkers;
   private InferenceWorker inference;
+  private BrokerWatch brokerWatch;
   private Publisher publisher;
   private final Promise<Void> fatal = Promise.promise();
   private RecordIngest ingest;
@@ -73,7 +75,8 @@ public final class ClassifierService extends VerticleBase {
     this.config = config;
     this.metrics = new ServiceMetrics(registry);
     this.status = new ServiceStatus(metrics, config.getInt(MAX_IN_FLIGHT), () -> modelReady,
-        () -> session == null ? null : session.device().name(), () -> ingest, () -> gate);
+        () -> session == null ? null : session.device().name(), () -> ingest, () -> gate,
+        () -> brokerWatch == null || brokerWatch.reachable());
   }
 
   @Override
@@ -142,6 +145,9 @@ public final class ClassifierService extends VerticleBase {
     ingest = new RecordIngest(vertx, KafkaClients.consumer(config), config.getString(INPUT_TOPIC), gate,
         publishing.sink(), config.getLong(COMMIT_INTERVAL_MS), processor::process);
     new KafkaClientMetrics(ingest.pollLoop().metricsSource()).bindTo(metrics.registry());
+    brokerWatch = new BrokerWatch(vertx, KafkaClients.admin(config));
+    metrics.gauge("loraflow.broker.reachable", "1 while the Kafka cluster answers, 0 during an outage",
+        () -> brokerWatch.reachable() ? 1 : 0);
     Future<Void> ready = publishing.ready(vertx, metrics.registry(), config.getString(OUTPUT_TOPIC),
         config.getString(DLQ_TOPIC));
     metrics.gauge("loraflow.events.in.flight", "Events between ingest and publish", () -> ingest.processing());
@@ -215,6 +221,9 @@ public final class ClassifierService extends VerticleBase {
           if (decodeWorkers != null) {
             decodeWorkers.close();
             inference.close();
+          }
+          if (brokerWatch != null) {
+            brokerWatch.close();
           }
           if (adapterFolder != null) {
             adapterFolder.stop();

@@ -20,22 +20,29 @@ final class ServiceStatus {
   private final Supplier<String> device;
   private final Supplier<RecordIngest> ingest;
   private final Supplier<InFlightGate> gate;
+  private final Supplier<Boolean> brokerReachable;
 
   ServiceStatus(ServiceMetrics metrics, int maxInFlight, Supplier<Boolean> modelReady, Supplier<String> device,
-      Supplier<RecordIngest> ingest, Supplier<InFlightGate> gate) {
+      Supplier<RecordIngest> ingest, Supplier<InFlightGate> gate, Supplier<Boolean> brokerReachable) {
     this.metrics = metrics;
     this.maxInFlight = maxInFlight;
     this.modelReady = modelReady;
     this.device = device;
     this.ingest = ingest;
     this.gate = gate;
+    this.brokerReachable = brokerReachable;
   }
 
-  /** Ready once the model is loaded and warmed up and the consumer has joined its group. */
+  /**
+   * Ready once the model is loaded and warmed up and the consumer has joined its group, and while
+   * the broker answers.
+   */
   JsonObject readiness() {
     boolean joined = ingest.get() != null && ingest.get().joined();
     boolean model = modelReady.get();
-    return new JsonObject().put("ready", model && joined).put("modelLoaded", model).put("groupJoined", joined);
+    boolean broker = brokerReachable.get();
+    return new JsonObject().put("ready", model && joined && broker).put("modelLoaded", model)
+        .put("groupJoined", joined).put("brokerReachable", broker);
   }
 
   JsonObject status() {

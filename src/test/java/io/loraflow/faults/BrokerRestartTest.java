@@ -57,6 +57,10 @@ class BrokerRestartTest {
         System.out.printf("brokerrestart: %s; duplicate offsets %s; %.1f s%n", tracker.summary(),
             tracker.duplicateOffsets(), (System.nanoTime() - t0) / 1e9);
         assertTrue(a.isAlive(), "the service kept running through the outage:\n" + a.tail(30));
+        // The outage is visible: one WARN line when it starts, one when it ends.
+        a.awaitLog("event=broker_reachable", Duration.ofSeconds(30));
+        assertEquals(1, a.logLines("event=broker_unreachable").size(), a.logLines("event=broker_").toString());
+        assertEquals(1, a.logLines("event=broker_reachable").size(), a.logLines("event=broker_").toString());
         assertTrue(tracker.duplicates() <= MAX_IN_FLIGHT, "duplicates " + tracker.duplicates()
             + " exceed the in-flight limit " + MAX_IN_FLIGHT + ": " + tracker.duplicateOffsets());
       }
