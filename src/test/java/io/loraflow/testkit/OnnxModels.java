@@ -41,6 +41,43 @@ public final class OnnxModels {
   }
 
   /**
+   * A package whose inference fails at run time for some inputs only, as a real model can (an
+   * index computed from the data): {@code logits = Gather(table[1×10], Cast<int64>(mean(x)))}.
+   * The mean of a sample is in [-1, 1] (mean 0.5, std 0.5); Cast truncates, so every sample
+   * gives index 0 or -1 (valid) except an image whose every channel value is 255 (mean exactly
+   * 1.0, index 1): ONNX Runtime's Gather refuses it ("indices element out of data bounds"), and
+   * so the whole batch run that holds it.
+   */
+  public static Path writeWhiteFailsPackage(Path dir, String name) throws IOException {
+    Files.createDirectories(dir);
+    Proto graph = new Proto();
+    graph.message(1, node("Flatten", List.of("pixel_values"), "flat"));
+    graph.message(1, node("ReduceMean", List.of("flat"), "mean")
+        .message(5, new Proto().string(1, "axes").varint(8, 1).varint(20, 7))
+        .message(5, new Proto().string(1, "keepdims").varint(3, 0).varint(20, 2)));
+    graph.message(1, node("Cast", List.of("mean"), "index")
+        .message(5, new Proto().string(1, "to").varint(3, 7).varint(20, 2))); // INT64
+    graph.message(1, node("Gather", List.of("table", "index"), "logits"));
+    graph.string(2, "white_fails");
+    float[] table = new float[CLASSES];
+    for (int i = 0; i < CLASSES; i++) {
+      table[i] = i;
+    }
+    graph.message(5, tensor("table", new long[] {1, CLASSES}, table));
+    graph.message(11, valueInfo("pixel_values", new Object[] {"batch", 3L, (long) SIDE, (long) SIDE}));
+    graph.message(12, valueInfo("logits", new Object[] {"batch", (long) CLASSES}));
+    Proto model = new Proto();
+    model.varint(1, 8);
+    model.string(2, "loraflow-tests");
+    model.message(7, graph);
+    model.message(8, new Proto().varint(2, 17));
+    Files.write(dir.resolve("model.onnx"), model.bytes());
+    writeLabels(dir.resolve("labels.txt"), "class_", CLASSES);
+    Files.writeString(dir.resolve("manifest.json"), manifest(name).encodePrettily());
+    return dir;
+  }
+
+  /**
    * A multi-task package: {@code model.onnx} (the default task, merged), {@code
    * model_lora_base.onnx} whose head {@code w2} is an overridable initializer, and task {@code
    * other} ({@code classes} labels {@code other_i}) as an adapter replacing the head. Also writes
