@@ -154,13 +154,8 @@ class PoisonedStagesTest {
     }
     int expected = poisoned.size() + healthy;
     // Until every record has an outcome, then 2 s more to catch any second outcome.
-    long[] settle = {Long.MAX_VALUE};
-    List<Out> outs = OutputCollector.collect(List.of(out, dlq), o -> {
-      if (o.size() >= expected && settle[0] == Long.MAX_VALUE) {
-        settle[0] = System.nanoTime() + 2_000_000_000L;
-      }
-      return System.nanoTime() > settle[0];
-    }, Duration.ofSeconds(90));
+    List<Out> outs = OutputCollector.collectSettled(List.of(out, dlq), expected, Duration.ofSeconds(2),
+        Duration.ofSeconds(90));
     CommittedOffsets.assertAtEnd(group, in);
     Map<String, List<Out>> grouped = outs.stream().collect(Collectors.groupingBy(Out::key));
     Map<String, Integer> repeated = new HashMap<>();

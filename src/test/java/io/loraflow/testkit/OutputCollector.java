@@ -27,6 +27,20 @@ public final class OutputCollector {
   public record Out(String topic, String key, JsonObject value, Map<String, String> headers, byte[] raw) {
   }
 
+  /**
+   * Reads until at least {@code expected} records arrived, then for {@code settle} more, so that a
+   * second outcome of any input shows up; gives up after {@code timeout}.
+   */
+  public static List<Out> collectSettled(List<String> topics, int expected, Duration settle, Duration timeout) {
+    long[] until = {Long.MAX_VALUE};
+    return collect(topics, o -> {
+      if (o.size() >= expected && until[0] == Long.MAX_VALUE) {
+        until[0] = System.nanoTime() + settle.toNanos();
+      }
+      return System.nanoTime() > until[0];
+    }, timeout);
+  }
+
   public static List<Out> collect(List<String> topics, Predicate<List<Out>> done, Duration timeout) {
     Properties p = new Properties();
     p.put("bootstrap.servers", TestBroker.bootstrapServers());
