@@ -10,12 +10,14 @@ import io.loraflow.testkit.ServiceProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,15 +41,39 @@ class ScaleOutInTest {
 
   @Test
   void oneToThreeToOneInstancesUnderLoadLosesNothing() throws Exception {
+    Outcome o = scaleOutAndIn(tmp, "scale", (name, settings) -> { });
+    // Each handover of partitions (a revocation, on any instance) may repeat what the giving
+    // instance had in flight: at most its in-flight limit.
+    assertTrue(o.duplicates() <= MAX_IN_FLIGHT * o.revocations(), "duplicates " + o.duplicates()
+        + " exceed the in-flight limit times the " + o.revocations() + " revocations: " + o.duplicateOffsets());
+  }
+
+  /** What a scale-out-and-in run leaves to check: the repeats and the hand-overs. */
+  record Outcome(long duplicates, Map<Integer, Map<Long, Integer>> duplicateOffsets, long revocations) {
+  }
+
+  /**
+   * The scenario: 1 → 3 → 1 instances under load (instances name-a, -b, -c; {@code tune} adjusts
+   * each one's settings, given a name unique to the instance, fit for a transactional.id). Asserts that nothing is lost, offsets reach the end and a owns
+   * everything again; returns the repeats for the caller's bound.
+   */
+  static Outcome scaleOutAndIn(Path tmp, String name, BiConsumer<String, Map<String, String>> tune)
+      throws Exception {
     long t0 = System.nanoTime();
-    FaultScenario sc = new FaultScenario(tmp, "scale", 6);
-    Map<String, String> settings = sc.settings(MAX_IN_FLIGHT);
+    FaultScenario sc = new FaultScenario(tmp, name, 6);
+    Map<String, String> base = sc.settings(MAX_IN_FLIGHT);
     // A model slow enough (~100-300 events/s) that a backlog outlives the 30-60 s the new JVMs
     // take to start: the rebalances must happen under load.
-    settings.put(LoraflowConfig.MODEL, OnnxModels.writePackage(tmp.resolve("slower"), "slower", 1024, 100).toString());
+    base.put(LoraflowConfig.MODEL, OnnxModels.writePackage(tmp.resolve("slower"), "slower", 1024, 100).toString());
+    Map<String, Map<String, String>> settings = new HashMap<>();
+    for (String instance : List.of("a", "b", "c")) {
+      Map<String, String> s = new HashMap<>(base);
+      tune.accept(sc.group + "-" + instance, s);
+      settings.put(instance, s);
+    }
     Map<Integer, Long> ends = sc.expectedEnds();
     List<ServiceProcess> all = new ArrayList<>();
-    try (ServiceProcess a = ServiceProcess.start("scale-a", settings, Duration.ofMinutes(2));
+    try (ServiceProcess a = ServiceProcess.start(name + "-a", settings.get("a"), Duration.ofMinutes(2));
         OutcomeTracker tracker = sc.tracker(ends);
         KafkaProducer<byte[], byte[]> producer = sc.producer()) {
       BrokerRestartTest.awaitAssigned(a);
@@ -56,8 +82,8 @@ class ScaleOutInTest {
 
       // Scale out: two more instances join while a works through a backlog.
       long outAt = System.nanoTime();
-      try (ServiceProcess b = ServiceProcess.launch("scale-b", settings);
-          ServiceProcess c = ServiceProcess.launch("scale-c", settings)) {
+      try (ServiceProcess b = ServiceProcess.launch(name + "-b", settings.get("b"));
+          ServiceProcess c = ServiceProcess.launch(name + "-c", settings.get("c"))) {
         all.addAll(List.of(a, b, c));
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
         while (!(started(b) && started(c) && b.hasAssignment() && c.hasAssignment())) {
@@ -70,7 +96,7 @@ class ScaleOutInTest {
         }
         long backlogAtOut = next - tracker.distinct();
         long atThree = tracker.distinct();
-        System.out.printf("scale: 3 instances after %.1f s at %d outcomes, backlog %d; owned a=%s b=%s c=%s%n",
+        System.out.printf(name + ": 3 instances after %.1f s at %d outcomes, backlog %d; owned a=%s b=%s c=%s%n",
             (System.nanoTime() - outAt) / 1e9, atThree, backlogAtOut, a.ownedPartitions(), b.ownedPartitions(),
             c.ownedPartitions());
 
@@ -91,7 +117,7 @@ class ScaleOutInTest {
         next = sc.send(producer, next, FaultScenario.EVENTS);
         assertEquals(143, bExit.get(2, TimeUnit.MINUTES), "b exits cleanly:\n" + b.tail(20));
         assertEquals(143, cExit.get(2, TimeUnit.MINUTES), "c exits cleanly:\n" + c.tail(20));
-        System.out.printf("scale: back to 1 instance at %d outcomes, backlog %d, %.1f s to stop; b and c had %s%n",
+        System.out.printf(name + ": back to 1 instance at %d outcomes, backlog %d, %.1f s to stop; b and c had %s%n",
             atScaleIn, backlogAtIn, (System.nanoTime() - inAt) / 1e9, movedBack);
         assertTrue(backlogAtOut > 0 && backlogAtIn > 0, "rebalances happened under load: backlog at scale-out "
             + backlogAtOut + ", at scale-in " + backlogAtIn);
@@ -103,20 +129,18 @@ class ScaleOutInTest {
       assertEquals(ends, sc.logEnds(), "all events produced");
 
       sc.assertCompleteAndCommitted(tracker, ends);
-      // Each handover of partitions (a revocation, on any instance) may repeat what the giving
-      // instance had in flight: at most its in-flight limit.
       long revocations = all.stream()
           .mapToLong(p -> p.logLines("event=partitions_revoked partitions=\\[[^\\]]").size()).sum();
       long failedCommits = all.stream().mapToLong(p -> p.logLines("event=commit_failed").size()).sum();
-      System.out.printf("scale: %s; revocations %d (on a: %d), failed commits %d; duplicate offsets %s; %.1f s%n",
-          tracker.summary(), revocations, a.logLines("event=partitions_revoked partitions=\\[[^\\]]").size(),
+      System.out.printf("%s: %s; revocations %d (on a: %d), failed commits %d; duplicate offsets %s; %.1f s%n",
+          name, tracker.summary(), revocations, a.logLines("event=partitions_revoked partitions=\\[[^\\]]").size(),
           failedCommits, tracker.duplicateOffsets(), (System.nanoTime() - t0) / 1e9);
       assertTrue(a.logLines("event=partitions_revoked partitions=\\[[^\\]]").size() >= 1,
           "a gave partitions away on scale-out");
       assertEquals(Set.of(0, 1, 2, 3, 4, 5), a.ownedPartitions(), "a owns everything again");
-      assertTrue(tracker.duplicates() <= MAX_IN_FLIGHT * revocations, "duplicates " + tracker.duplicates()
-          + " exceed the in-flight limit times the " + revocations + " revocations: " + tracker.duplicateOffsets());
+      Outcome outcome = new Outcome(tracker.duplicates(), tracker.duplicateOffsets(), revocations);
       assertEquals(143, a.terminate(Duration.ofSeconds(60)));
+      return outcome;
     }
   }
 
