@@ -57,8 +57,12 @@ public final class PollLoop {
 
   /** What the poll thread hands to the event loop. */
   public interface Listener {
-    /** One poll's records, tagged with the {@link #seek} epoch they were read under. */
-    void records(ConsumerRecords<byte[], byte[]> records, long epoch);
+    /**
+     * One poll's records, tagged with the {@link #seek} epoch they were read under, and the
+     * consumer's positions after it (past transaction markers and aborted records too, which are
+     * never handed out); called when there are records or a position moved.
+     */
+    void records(ConsumerRecords<byte[], byte[]> records, Map<TopicPartition, Long> positions, long epoch);
 
     void assigned(Collection<TopicPartition> partitions);
 
@@ -75,7 +79,10 @@ public final class PollLoop {
   }
 
   private final Context context;
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Map<String, Object> props;
+  /** Made on the poll thread (a consumer's construction can take seconds: not on the event loop). */
+  private volatile KafkaConsumer<byte[], byte[]> consumer;
+  private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final String topic;
   private final Listener listener;
   private final long revokeWaitMs;
@@ -94,6 +101,7 @@ public final class PollLoop {
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
   // Poll thread only.
+  private final Map<TopicPartition, Long> positions = new HashMap<>();
   private boolean paused;
   private long epoch;
   private boolean fetchFailing;
@@ -104,7 +112,7 @@ public final class PollLoop {
    */
   public PollLoop(Context context, Map<String, Object> props, String topic, Listener listener, long revokeWaitMs) {
     this.context = context;
-    this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.props = Map.copyOf(props);
     this.topic = topic;
     this.listener = listener;
     this.revokeWaitMs = revokeWaitMs;
@@ -114,13 +122,15 @@ public final class PollLoop {
     this.thread.setDaemon(true);
   }
 
-  /** The raw consumer, for its metrics only (it is not safe to call from other threads). */
+  /** The raw consumer, for its metrics only (it is not safe to call from other threads); after {@link #start}. */
   public KafkaConsumer<byte[], byte[]> metricsSource() {
     return consumer;
   }
 
-  public void start() {
+  /** Starts the thread; completes (on the event loop) once the consumer is made and subscribed. */
+  public Future<Void> start() {
     thread.start();
+    return Future.fromCompletionStage(started, context);
   }
 
   /** The member's group metadata as of the last poll (generation, member id), for transactions. */
@@ -137,6 +147,23 @@ public final class PollLoop {
   public void pause(boolean paused) {
     wantPaused = paused;
     wakeUp();
+  }
+
+  /**
+   * Runs {@code work} on the poll thread between polls, where no rebalance can happen meanwhile
+   * (a transaction commit needs the member's current generation); completes on the event loop.
+   */
+  public <T> Future<T> call(java.util.function.Function<KafkaConsumer<byte[], byte[]>, T> work) {
+    Promise<T> promise = Promise.promise();
+    submit(c -> {
+      try {
+        T result = work.apply(c);
+        context.runOnContext(v -> promise.tryComplete(result));
+      } catch (RuntimeException e) {
+        context.runOnContext(v -> promise.tryFail(e));
+      }
+    });
+    return promise.future();
   }
 
   /** Commits {@code offsets} to the group; completes on the event loop. */
@@ -164,6 +191,7 @@ public final class PollLoop {
   public void seek(long epoch) {
     submit(c -> {
       this.epoch = epoch;
+      positions.clear();
       Set<TopicPartition> parts = c.assignment();
       if (parts.isEmpty()) {
         return;
@@ -213,7 +241,9 @@ public final class PollLoop {
 
   private void run() {
     try {
+      consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
       consumer.subscribe(List.of(topic), new Rebalance());
+      started.complete(null);
       while (running) {
         runTasks();
         applyPauseWish();
@@ -237,12 +267,13 @@ public final class PollLoop {
         }
         groupMetadata = consumer.groupMetadata();
         assignment = Set.copyOf(consumer.assignment());
-        if (!records.isEmpty()) {
+        Map<TopicPartition, Long> moved = movedPositions();
+        if (!records.isEmpty() || !moved.isEmpty()) {
           batchOutstanding = true;
           long tag = epoch;
           context.runOnContext(v -> {
             batchOutstanding = false;
-            listener.records(records, tag);
+            listener.records(records, moved, tag);
           });
         }
       }
@@ -252,15 +283,37 @@ public final class PollLoop {
       // closing
     } catch (RuntimeException e) {
       LOG.error("event=poll_loop_failed error={}", e.toString(), e);
+      started.completeExceptionally(e);
     } finally {
       try {
         runTasks();
-        runRetryingWakeup(() -> consumer.close(Duration.ofSeconds(10)));
+        if (consumer != null) {
+          runRetryingWakeup(() -> consumer.close(Duration.ofSeconds(10)));
+        }
       } catch (RuntimeException e) {
         LOG.warn("event=consumer_close_failed error={}", e.toString());
       }
       closed.complete(null);
     }
+  }
+
+  /** Positions that moved since they were last handed out (known positions only, no blocking). */
+  private Map<TopicPartition, Long> movedPositions() {
+    Map<TopicPartition, Long> moved = new HashMap<>();
+    for (TopicPartition tp : consumer.assignment()) {
+      long position;
+      try {
+        position = consumer.position(tp, Duration.ZERO);
+      } catch (RuntimeException e) {
+        continue; // not known yet (being reset or fetched): next time
+      }
+      Long last = positions.put(tp, position);
+      if (last == null || last != position) {
+        moved.put(tp, position);
+      }
+    }
+    positions.keySet().retainAll(consumer.assignment());
+    return moved;
   }
 
   private void runTasks() {
@@ -341,8 +394,19 @@ public final class PollLoop {
         }
       }));
       Map<TopicPartition, OffsetAndMetadata> offsets;
+      long deadline = System.nanoTime() + revokeWaitMs * 1_000_000;
       try {
-        offsets = answer.get(revokeWaitMs, TimeUnit.MILLISECONDS);
+        // Tasks queued for this thread (a commit the answer waits for) run here meanwhile: the
+        // callback holds the thread, and the rebalance, until it returns.
+        while (!answer.isDone() && System.nanoTime() < deadline) {
+          runTasks();
+          try {
+            answer.get(2, TimeUnit.MILLISECONDS);
+          } catch (java.util.concurrent.TimeoutException e) {
+            // keep serving tasks
+          }
+        }
+        offsets = answer.get(0, TimeUnit.MILLISECONDS);
       } catch (Exception e) {
         LOG.warn("event=revoke_commit_skipped partitions={} error={}", copy, e.toString());
         return;

@@ -83,7 +83,12 @@ public final class RecordIngest implements PollLoop.Listener {
     this.context = vertx.getOrCreateContext();
     this.poll = new PollLoop(context, consumerProps, topic, this, REVOKE_WAIT_MS);
     this.gate = gate;
-    this.offsets = new OffsetCommitter(vertx, sink.apply(poll), poll::groupMetadata);
+    this.offsets = new OffsetCommitter(vertx, sink.apply(poll), new OffsetSink.Member() {
+      @Override
+      public <T> Future<T> call(java.util.function.Function<ConsumerGroupMetadata, T> work) {
+        return poll.call(c -> work.apply(c.groupMetadata()));
+      }
+    });
     this.commitIntervalMs = commitIntervalMs;
     this.processor = processor;
     this.pause = new PauseControl(poll);
@@ -95,6 +100,7 @@ public final class RecordIngest implements PollLoop.Listener {
   }
 
   public Future<Void> start() {
+    Future<Void> started = poll.start();
     commits = new CommitTrigger(vertx, offsets, new CommitTrigger.Slots() {
       @Override
       public void release() {
@@ -109,12 +115,11 @@ public final class RecordIngest implements PollLoop.Listener {
       startWaiting();
       maybeResume();
     });
-    poll.start();
-    return Future.succeededFuture();
+    return started;
   }
 
   @Override
-  public void records(ConsumerRecords<byte[], byte[]> records, long epoch) {
+  public void records(ConsumerRecords<byte[], byte[]> records, Map<TopicPartition, Long> positions, long epoch) {
     if (epoch != this.epoch || stopping) {
       return; // read before a rewind, or while stopping: read again later
     }
@@ -131,6 +136,12 @@ public final class RecordIngest implements PollLoop.Listener {
         waiting.add(event);
       }
     }
+    positions.forEach((tp, position) -> {
+      PartitionOffsets state = offsets.get(tp);
+      if (state != null) {
+        state.advanceTo(position);
+      }
+    });
     if (!gate.hasRoom()) {
       pause.pause(gate.inFlight(), waiting.size());
     }
@@ -205,7 +216,17 @@ public final class RecordIngest implements PollLoop.Listener {
     revocations++;
     waiting.removeIf(e -> revoked.contains(new TopicPartition(e.topic(), e.partition())));
     return drain(revoked, System.nanoTime() + REVOKE_DRAIN_MS * 1_000_000)
-        .compose(v -> offsets.revoking(revoked, group))
+        .compose(v -> {
+          // What has not finished by now is left to the new owner: none of its outcomes may be
+          // published any more (under a transaction it would land beside the new owner's).
+          revoked.forEach(tp -> {
+            PartitionOffsets state = offsets.get(tp);
+            if (state != null) {
+              state.seal();
+            }
+          });
+          return offsets.revoking(revoked, group);
+        })
         .andThen(ar -> commits.releaseCommitted());
   }
 

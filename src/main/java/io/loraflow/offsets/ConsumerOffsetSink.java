@@ -3,7 +3,6 @@ package io.loraflow.offsets;
 import io.loraflow.ingest.PollLoop;
 import io.vertx.core.Future;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
@@ -21,7 +20,7 @@ public final class ConsumerOffsetSink implements OffsetSink {
   }
 
   @Override
-  public Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+  public Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets, Member member) {
     return consumer.commit(offsets);
   }
 

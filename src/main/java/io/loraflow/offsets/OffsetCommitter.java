@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -31,17 +30,18 @@ public final class OffsetCommitter {
 
   private final Vertx vertx;
   private final OffsetSink sink;
-  private final Supplier<ConsumerGroupMetadata> group;
+  /** Runs transactional commits on the consumer's thread, with its current metadata. */
+  private final OffsetSink.Member member;
   private final Map<TopicPartition, PartitionOffsets> partitions = new HashMap<>();
   private Future<Void> last = Future.succeededFuture();
   /** Commits failed in a row. */
   private int failing;
 
-  /** {@code group} gives the member's current group metadata (generation) for each commit. */
-  public OffsetCommitter(Vertx vertx, OffsetSink sink, Supplier<ConsumerGroupMetadata> group) {
+  /** {@code member} runs a commit where the member's group metadata is current (the poll thread). */
+  public OffsetCommitter(Vertx vertx, OffsetSink sink, OffsetSink.Member member) {
     this.vertx = vertx;
     this.sink = sink;
-    this.group = group;
+    this.member = member;
   }
 
   /** A fresh state for a newly assigned partition (a re-assigned one gets a new state too). */
@@ -116,12 +116,12 @@ public final class OffsetCommitter {
     return enqueue(partitions, null);
   }
 
-  private Future<Void> enqueue(Map<TopicPartition, PartitionOffsets> states, ConsumerGroupMetadata member) {
-    last = last.eventually(() -> commit(states, member));
+  private Future<Void> enqueue(Map<TopicPartition, PartitionOffsets> states, ConsumerGroupMetadata revokeGroup) {
+    last = last.eventually(() -> commit(states, revokeGroup));
     return last;
   }
 
-  private Future<Void> commit(Map<TopicPartition, PartitionOffsets> states, ConsumerGroupMetadata member) {
+  private Future<Void> commit(Map<TopicPartition, PartitionOffsets> states, ConsumerGroupMetadata revokeGroup) {
     return sink.prepare().compose(ready -> {
       Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
       Map<PartitionOffsets, Long> positions = new HashMap<>();
@@ -132,7 +132,14 @@ public final class OffsetCommitter {
           positions.put(state, p.getAsLong());
         }
       });
-      ConsumerGroupMetadata as = member != null ? member : group.get();
+      // Inside a revoke callback the poll thread is busy waiting for us: the callback's metadata
+      // is current until it returns, so the commit runs on a worker with it.
+      OffsetSink.Member as = revokeGroup == null ? member : new OffsetSink.Member() {
+        @Override
+        public <T> Future<T> call(java.util.function.Function<ConsumerGroupMetadata, T> work) {
+          return vertx.executeBlocking(() -> work.apply(revokeGroup));
+        }
+      };
       // A commit whose answer never comes must not hold the slots it would free, nor the commits
       // queued behind it: give up after a while and let the next commit carry the same positions.
       return withTimeout(sink.commit(offsets, as), COMMIT_TIMEOUT_MS)

@@ -2,6 +2,7 @@ package io.loraflow.offsets;
 
 import io.vertx.core.Future;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -20,10 +21,20 @@ public interface OffsetSink {
   Future<Void> prepare();
 
   /**
-   * Commits {@code offsets} (possibly empty) as the group member {@code group} (its generation
-   * fences a member that was replaced); always called once after each {@link #prepare()}.
+   * Commits {@code offsets} (possibly empty) as the group member (its generation fences a member
+   * that was replaced); always called once after each {@link #prepare()}. A transactional sink
+   * runs its commit through {@code member}, which supplies the member's current metadata.
    */
-  Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group);
+  Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets, Member member);
+
+  /**
+   * Runs work that needs the member's group metadata where that metadata cannot change under
+   * it: on the consumer's thread between polls, or inside a rebalance callback (which holds the
+   * rebalance until it returns).
+   */
+  interface Member {
+    <T> Future<T> call(Function<ConsumerGroupMetadata, T> work);
+  }
 
   /**
    * True when outcomes and positions commit together (a transaction): a revoke then commits

@@ -26,6 +26,7 @@ public final class PartitionOffsets {
   private long highestReceived = -1;
   private long committed = -1;
   private boolean revoked;
+  private boolean sealed;
   /** Events started and not yet completed (received ones waiting for a slot are not counted). */
   private int inProgress;
 
@@ -126,6 +127,29 @@ public final class PartitionOffsets {
   /** The last position committed successfully (every offset below it is done), or -1. */
   public long committedPosition() {
     return committed;
+  }
+
+  /**
+   * The consumer's position moved to {@code position} (it skipped transaction markers, aborted
+   * or compacted records): with nothing incomplete, the commit position follows it.
+   */
+  public void advanceTo(long position) {
+    if (!revoked && position - 1 > highestReceived) {
+      highestReceived = position - 1;
+    }
+  }
+
+  /**
+   * No outcome of this partition may be published from now on (its partition is being handed
+   * over, or its work was thrown away): what is done can still be committed.
+   */
+  public void seal() {
+    sealed = true;
+  }
+
+  /** True once sealed or revoked: an outcome of this partition must not be published. */
+  public boolean isSealed() {
+    return sealed || revoked;
   }
 
   public void revoke() {

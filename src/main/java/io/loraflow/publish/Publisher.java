@@ -1,6 +1,7 @@
 package io.loraflow.publish;
 
 import io.vertx.core.Future;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
@@ -12,7 +13,12 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  */
 public interface Publisher {
 
-  Future<Void> send(ProducerRecord<byte[], byte[]> record);
+  /**
+   * Sends {@code record} if {@code wanted} still holds when it is handed to the producer (a send
+   * held back during a transaction commit is checked when it is released); fails with
+   * {@link Abandoned} otherwise.
+   */
+  Future<Void> send(ProducerRecord<byte[], byte[]> record, BooleanSupplier wanted);
 
   /** Flushes what is pending and closes the producer. */
   Future<Void> close();

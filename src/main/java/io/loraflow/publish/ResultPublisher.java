@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
@@ -43,25 +44,31 @@ public final class ResultPublisher implements Publisher {
   }
 
   @Override
-  public Future<Void> send(ProducerRecord<byte[], byte[]> record) {
+  public Future<Void> send(ProducerRecord<byte[], byte[]> record, BooleanSupplier wanted) {
     Promise<Void> promise = Promise.promise();
-    attempt(record, promise, MIN_BACKOFF_MS);
+    attempt(record, wanted, promise, MIN_BACKOFF_MS);
     return promise.future();
   }
 
-  private void attempt(ProducerRecord<byte[], byte[]> record, Promise<Void> promise, long backoffMs) {
+  private void attempt(ProducerRecord<byte[], byte[]> record, BooleanSupplier wanted, Promise<Void> promise,
+      long backoffMs) {
     if (closed) {
       promise.fail(new Abandoned("publisher closed before " + record.topic() + " was sent"));
       return;
     }
+    if (!wanted.getAsBoolean()) {
+      promise.fail(new Abandoned("its partition was handed over"));
+      return;
+    }
     try {
-      producer.send(record, (meta, err) -> acks.add(e -> onAck(record, promise, backoffMs, e), err));
+      producer.send(record, (meta, err) -> acks.add(e -> onAck(record, wanted, promise, backoffMs, e), err));
     } catch (RuntimeException e) {
-      onAck(record, promise, backoffMs, e);
+      onAck(record, wanted, promise, backoffMs, e);
     }
   }
 
-  private void onAck(ProducerRecord<byte[], byte[]> record, Promise<Void> promise, long backoffMs, Exception err) {
+  private void onAck(ProducerRecord<byte[], byte[]> record, BooleanSupplier wanted, Promise<Void> promise,
+      long backoffMs, Exception err) {
     if (err == null) {
       if (failingSends > 0 && --failingSends == 0) {
         LOG.warn("event=publish_recovered topic={}", record.topic());
@@ -76,7 +83,7 @@ public final class ResultPublisher implements Publisher {
     if (backoffMs == MIN_BACKOFF_MS && failingSends++ == 0) {
       LOG.warn("event=publish_failing topic={} error={} action=retrying", record.topic(), err.toString());
     }
-    vertx.setTimer(backoffMs, id -> attempt(record, promise, Math.min(MAX_BACKOFF_MS, backoffMs * 2)));
+    vertx.setTimer(backoffMs, id -> attempt(record, wanted, promise, Math.min(MAX_BACKOFF_MS, backoffMs * 2)));
   }
 
   @Override

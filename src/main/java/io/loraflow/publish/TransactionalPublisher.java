@@ -8,9 +8,9 @@ import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -98,14 +98,17 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
   }
 
   @Override
-  public Future<Void> send(ProducerRecord<byte[], byte[]> record) {
+  public Future<Void> send(ProducerRecord<byte[], byte[]> record, BooleanSupplier wanted) {
     if (recovering || closed) {
       return Future.failedFuture(new Abandoned("transaction aborted"));
     }
     if (preparing) {
       Promise<Void> later = Promise.promise();
-      held.add(() -> send(record).onComplete(later));
+      held.add(() -> send(record, wanted).onComplete(later));
       return later.future();
+    }
+    if (!wanted.getAsBoolean()) {
+      return Future.failedFuture(new Abandoned("its partition was handed over or its work thrown away"));
     }
     Promise<Void> promise = Promise.promise();
     int gen = generation;
@@ -153,19 +156,15 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
   }
 
   @Override
-  public Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+  public Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets, Member member) {
     if (recovering || closed || (!inTransaction && offsets.isEmpty())) {
       release();
       return recovering ? Future.failedFuture(new Abandoned("transaction aborted")) : Future.succeededFuture();
     }
-    if (!offsets.isEmpty() && group == null) {
-      release();
-      return Future.failedFuture(new IllegalStateException("no group metadata yet: not a member"));
-    }
     boolean begin = !inTransaction;
     inTransaction = true;
     Producer<byte[], byte[]> p = producer;
-    return vertx.<Void>executeBlocking(() -> {
+    return member.<Void>call(group -> {
       if (begin) {
         p.beginTransaction();
       }

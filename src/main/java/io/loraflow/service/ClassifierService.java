@@ -105,6 +105,7 @@ public final class ClassifierService extends VerticleBase {
           return wire(model, maxBatch);
         })
         .compose(v -> ingest.start())
+        .onSuccess(v -> new KafkaClientMetrics(ingest.pollLoop().metricsSource()).bindTo(metrics.registry()))
         .onSuccess(v -> LOG.info("event=started input={} output={} dlq={} group={} device={} tasks={} "
                 + "decoders=\"{}\" maxBatch={} maxQueueDelayMs={} maxInFlight={} guarantee={} httpPort={}",
             config.getString(INPUT_TOPIC), config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC),
@@ -144,7 +145,6 @@ public final class ClassifierService extends VerticleBase {
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
     ingest = new RecordIngest(vertx, KafkaClients.consumer(config), config.getString(INPUT_TOPIC), gate,
         publishing.sink(), config.getLong(COMMIT_INTERVAL_MS), processor::process);
-    new KafkaClientMetrics(ingest.pollLoop().metricsSource()).bindTo(metrics.registry());
     brokerWatch = new BrokerWatch(vertx, KafkaClients.admin(config));
     metrics.gauge("loraflow.broker.reachable", "1 while the Kafka cluster answers, 0 during an outage",
         () -> brokerWatch.reachable() ? 1 : 0);

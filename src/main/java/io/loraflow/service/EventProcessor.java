@@ -14,6 +14,7 @@ import io.loraflow.publish.PartitionSequencer;
 import io.loraflow.publish.Publisher;
 import io.vertx.core.Future;
 import java.time.Instant;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
@@ -100,7 +101,7 @@ final class EventProcessor {
       return deadLetter(event, new StageException(Reason.PUBLISH_FAILED, "the result (" + size
           + " bytes) is over the producer's max.request.size (" + maxRecordBytes + ")"), slot, start);
     }
-    return send(slot, out).transform(ar -> {
+    return send(event, slot, out).transform(ar -> {
       if (ar.succeeded()) {
         metrics.result(System.nanoTime() - start);
         return Future.succeededFuture();
@@ -121,7 +122,7 @@ final class EventProcessor {
       out = EventRecords.deadLetter(dlqTopic, event, error, false);
     }
     boolean valueKept = fits;
-    return send(slot, out).transform(ar -> {
+    return send(event, slot, out).transform(ar -> {
       if (ar.succeeded()) {
         metrics.deadLetter(error.reason(), System.nanoTime() - start);
         return Future.succeededFuture();
@@ -130,7 +131,8 @@ final class EventProcessor {
         return Future.failedFuture(ar.cause());
       }
       if (valueKept) {
-        return publisher.send(EventRecords.deadLetter(dlqTopic, event, error, false))
+        return publisher.send(EventRecords.deadLetter(dlqTopic, event, error, false),
+            () -> !event.partitionState().isSealed())
             .onSuccess(v -> metrics.deadLetter(error.reason(), System.nanoTime() - start))
             .recover(e -> noOutcome(event, e));
       }
@@ -148,9 +150,12 @@ final class EventProcessor {
     return Future.failedFuture(cause);
   }
 
-  private Future<Void> send(PartitionSequencer.Slot slot, ProducerRecord<byte[], byte[]> out) {
+  private Future<Void> send(Event event, PartitionSequencer.Slot slot, ProducerRecord<byte[], byte[]> out) {
+    // An outcome of a partition handed over (or of work thrown away) must not be published.
+    BooleanSupplier wanted = () -> !event.partitionState().isSealed();
     long ready = System.nanoTime();
-    Future<Void> sent = slot == null ? publisher.send(out) : slot.release(() -> publisher.send(out));
+    Future<Void> sent = slot == null ? publisher.send(out, wanted)
+        : slot.release(() -> publisher.send(out, wanted));
     return sent.onSuccess(v -> metrics.stage(Stage.PUBLISH, System.nanoTime() - ready));
   }
 
