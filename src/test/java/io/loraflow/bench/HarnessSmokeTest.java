@@ -37,8 +37,20 @@ class HarnessSmokeTest {
     assertPositive(small.getJsonObject("plainLoop").getDouble("eventsPerSec"), "plain loop events/s");
     assertPositive(cases.getJsonObject("smallModelBound").getDouble("ratioVsPlainLoop"), "service / plain loop");
     assertPositive(small.getJsonObject("endToEnd").getJsonObject("threadCpu").getDouble("total"), "CPU µs/event");
+    JsonObject photos = cases.getJsonObject("photosVsPlainLoop");
+    assertNotNull(photos, "photos case present");
+    assertPositive(photos.getDouble("ratio"), "photos: service / plain loop");
+    JsonObject photoRound = photos.getJsonArray("rounds").getJsonObject(0);
+    assertEquals(0L, photoRound.getJsonObject("endToEnd").getLong("deadLetters"), "photos: no dead letters");
+    assertPositive(photoRound.getJsonObject("plainLoop").getDouble("eventsPerSec"), "photos: plain loop events/s");
     JsonObject pipe = cases.getJsonObject("pipeBound").getJsonArray("rounds").getJsonObject(0);
     assertPositive(pipe.getJsonObject("passthrough").getDouble("eventsPerSec"), "passthrough events/s");
+    assertPositive(pipe.getJsonObject("endToEnd").getJsonObject("threadCpu").getDouble("total"), "pipe CPU µs/event");
+    JsonArray issue13 = report.getJsonObject("issue13").getJsonArray("rows");
+    assertEquals(5, issue13.size(), "issue 13 rows: small, pipe x2, plain loop x2");
+    for (int i = 0; i < issue13.size(); i++) {
+      assertNotNull(issue13.getJsonObject(i).getJsonObject("bound").getString("stage"), issue13.getJsonObject(i).encode());
+    }
     if (pipe.containsKey("kcat")) {
       assertPositive(pipe.getJsonObject("kcat").getDouble("eventsPerSec"), "kcat events/s");
     }
@@ -72,7 +84,8 @@ class HarnessSmokeTest {
     assertNotNull(cases.getJsonObject("attentionFusion").getString("status"));
     for (String heading : new String[] {"## Ratios", "## Small-model-bound", "## Pipe-bound", "## Batching and threads",
         "## Latency under load", "## Memory", "## Attention fusion", "### Plain poll loop",
-        "### CPU µs per event by thread group"}) {
+        "### CPU µs per event by thread group", "## Issue 13 targets", "## Where time goes",
+        "## Photos: service vs plain poll loop"}) {
       assertTrue(md.contains(heading), heading);
     }
   }

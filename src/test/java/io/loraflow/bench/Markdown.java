@@ -4,6 +4,8 @@ import static io.loraflow.bench.Harness.fmt;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 
 /** report.json → report.md. */
 final class Markdown {
@@ -27,18 +29,24 @@ final class Markdown {
     s.append("- Command: `").append(m.getString("command")).append("` (code at ").append(m.getString("commit"))
         .append(")\n\n");
 
-    s.append("## Ratios\n\n| Case | Ratio (median) | Rounds | Target | Verdict |\n|---|---|---|---|---|\n");
+    issue13(s, report.getJsonObject("issue13"));
+    s.append("## Ratios\n\nTargets: issue 13's; issue 9's older ones in the last two columns.\n\n"
+        + "| Case | Ratio (median) | Rounds | Target | Verdict | Issue 9 target | Verdict |\n|---|---|---|---|---|---|---|\n");
     ratioRow(s, "Small-model-bound: end-to-end / bare ORT", c.getJsonObject("smallModelBound"));
     JsonObject sm = c.getJsonObject("smallModelBound");
     if (sm != null && sm.getValue("ratioVsPlainLoop") != null) {
-      s.append("| Small-model-bound: end-to-end / plain poll loop | **").append(fmt(sm.getDouble("ratioVsPlainLoop")))
+      double v = sm.getDouble("ratioVsPlainLoop");
+      s.append("| Small-model-bound: end-to-end / plain poll loop (28x28 PNG) | **").append(fmt(v))
           .append("** | ").append(sm.getJsonArray("rounds").stream()
               .map(o -> fmt(((JsonObject) o).getDouble("ratioVsPlainLoop"))).toList())
-          .append(" | (reported) | — |\n");
+          .append(" | ≥ ").append(fmt(Harness.TARGET_VS_PLAIN_LOOP)).append(" | ")
+          .append(v >= Harness.TARGET_VS_PLAIN_LOOP ? "met" : "missed").append(" | — | — |\n");
     }
+    ratioRow(s, "Photos: end-to-end / plain poll loop (JPEG photos)", c.getJsonObject("photosVsPlainLoop"));
     ratioRow(s, "Model-bound (ViT-B/16): end-to-end / bare ORT", c.getJsonObject("modelBound"));
     ratioRow(s, "Pipe-bound: end-to-end / Vert.x passthrough", c.getJsonObject("pipeBound"));
     s.append('\n');
+    whereTimeGoes(s, c);
 
     JsonObject small = c.getJsonObject("smallModelBound");
     if (small != null) {
@@ -47,6 +55,25 @@ final class Markdown {
       rounds(s, small.getJsonArray("rounds"), "bare", "imagesPerSec");
       plainLoop(s, small);
       profile(s, "End-to-end profile (JFR)", small.getJsonArray("rounds").getJsonObject(0).getJsonObject("endToEnd"));
+    }
+    JsonObject photos = c.getJsonObject("photosVsPlainLoop");
+    if (photos != null) {
+      s.append("## Photos: service vs plain poll loop\n\n").append(photos.getString("what")).append(" (")
+          .append(photos.getJsonArray("images").encode()).append("). Plain loop: ").append(photos.getString("plainLoop"))
+          .append(".\n\n| Round | Service events/s (mean batch) | Plain loop events/s | service ÷ plain loop | "
+              + "JVM CPU ms per event (service / plain) | Load |\n|---|---|---|---|---|---|\n");
+      JsonArray rs = photos.getJsonArray("rounds");
+      for (int i = 0; i < rs.size(); i++) {
+        JsonObject r = rs.getJsonObject(i);
+        JsonObject e = r.getJsonObject("endToEnd");
+        JsonObject p = r.getJsonObject("plainLoop");
+        s.append("| ").append(i + 1).append(" | ").append(fmt(e.getDouble("eventsPerSec"))).append(" (")
+            .append(fmt(e.getDouble("meanBatch"))).append(") | ").append(fmt(p.getDouble("eventsPerSec"))).append(" | ")
+            .append(fmt(r.getDouble("ratio"))).append(" | ").append(fmt(e.getDouble("jvmCpuMsPerEvent"))).append(" / ")
+            .append(fmt(p.getDouble("jvmCpuMsPerEvent"))).append(" | ").append(r.getString("load")).append(" |\n");
+      }
+      s.append('\n');
+      roundsCpuTable(s, rs, "endToEnd", "service", "plainLoop", "plain loop");
     }
     JsonObject vit = c.getJsonObject("modelBound");
     if (vit != null) {
@@ -84,6 +111,7 @@ final class Markdown {
         s.append("\n").append(pipe.getString("kcatNote")).append('\n');
       }
       s.append('\n');
+      roundsCpuTable(s, rs, "endToEnd", "service", "passthrough", "passthrough");
       profile(s, "Service end-to-end profile (JFR)", rs.getJsonObject(0).getJsonObject("endToEnd"));
       profile(s, "Vert.x passthrough profile (JFR)", rs.getJsonObject(0).getJsonObject("passthrough"));
     }
@@ -160,12 +188,19 @@ final class Markdown {
     }
     if (c.getValue("ratio") == null) {
       s.append("| ").append(name).append(" | ").append(c.getString("status")).append(" | | ≥ ")
-          .append(fmt(c.getDouble("target"))).append(" | — |\n");
+          .append(fmt(c.getDouble("target"))).append(" | — | | |\n");
       return;
     }
     s.append("| ").append(name).append(" | **").append(fmt(c.getDouble("ratio"))).append("** | ")
         .append(c.getJsonArray("ratios").stream().map(o -> fmt((Double) o)).toList()).append(" | ≥ ")
-        .append(fmt(c.getDouble("target"))).append(" | ").append(c.getBoolean("met") ? "met" : "missed").append(" |\n");
+        .append(fmt(c.getDouble("target"))).append(" | ").append(c.getBoolean("met") ? "met" : "missed").append(" | ");
+    if (c.getValue("targetIssue9") != null) {
+      s.append("≥ ").append(fmt(c.getDouble("targetIssue9"))).append(" | ")
+          .append(c.getBoolean("metIssue9") ? "met" : "missed");
+    } else {
+      s.append("— | —");
+    }
+    s.append(" |\n");
   }
 
   private static void rounds(StringBuilder s, JsonArray rs, String bareKey, String bareField) {
@@ -209,19 +244,9 @@ final class Markdown {
           + "between the collector's result N/5 and result N, divided by the events in that window. One JVM: "
           + "the broker and the collector are in both columns. ORT's intra-op pool (native threads, told apart "
           + "by the JVM's thread dump) is a group of its own; the thread that calls ORT works on the batch too. "
-          + "Round 1's service run is recorded by JFR (its sampler counts under other).\n\n| Thread group |");
-      for (int i = 1; i <= rs.size(); i++) {
-        s.append(" service r").append(i).append(" | plain loop r").append(i).append(" |");
-      }
-      s.append("\n|---|").append("---|---|".repeat(rs.size())).append('\n');
-      for (String k : first.getJsonObject("groups").fieldNames()) {
-        s.append("| ").append(k).append(" |");
-        threadCpuCells(s, rs, t -> t.getJsonObject("groups").getValue(k));
-        s.append('\n');
-      }
-      s.append("| **total** |");
-      threadCpuCells(s, rs, t -> "**" + t.getValue("total") + "**");
-      s.append("\n\nBusiest threads (service, round 1): `").append(first.getJsonArray("topThreads").encode())
+          + "Round 1's service run is recorded by JFR (its sampler counts under other).\n\n");
+      roundsCpuTable(s, rs, "endToEnd", "service", "plainLoop", "plain loop");
+      s.append("Busiest threads (service, round 1): `").append(first.getJsonArray("topThreads").encode())
           .append("`\n");
     }
     JsonObject st = rs.getJsonObject(0).getJsonObject("endToEnd").getJsonObject("stageMeanUs");
@@ -235,13 +260,97 @@ final class Markdown {
     s.append('\n');
   }
 
-  private static void threadCpuCells(StringBuilder s, JsonArray rs, java.util.function.Function<JsonObject, Object> f) {
+  /** Issue 13's targets, verdicts, and the busiest service stage of each case ({@link Issue13}). */
+  private static void issue13(StringBuilder s, JsonObject v) {
+    if (v == null || v.getJsonArray("rows").isEmpty()) {
+      return;
+    }
+    s.append("## Issue 13 targets\n\nBusiest stage: ").append(v.getString("boundRule")).append(". Ceiling (plain-loop "
+        + "rows): bare ORT images/s ÷ plain loop events/s, the most the ratio can be while the service is bounded by "
+        + "ORT.\n\n| Target | Measured | Threshold | Verdict | Busiest service stage: µs/event (cores) | Service "
+        + "total µs/event | Ceiling | Issue 9 threshold |\n|---|---|---|---|---|---|---|---|\n");
+    for (int i = 0; i < v.getJsonArray("rows").size(); i++) {
+      JsonObject r = v.getJsonArray("rows").getJsonObject(i);
+      JsonObject b = r.getJsonObject("bound");
+      s.append("| ").append(r.getString("target")).append(" | **").append(fmt(r.getDouble("measured"))).append("** | ≥ ")
+          .append(fmt(r.getDouble("threshold"))).append(" | ").append(r.getBoolean("met") ? "met" : "missed")
+          .append(" | ").append(b == null ? "n/a" : b.getString("stage") + ": " + fmt(b.getDouble("usPerEvent")) + " ("
+              + fmt(b.getDouble("cores")) + ")")
+          .append(" | ").append(b == null ? "n/a" : fmt(b.getDouble("serviceTotalUsPerEvent")))
+          .append(" | ").append(r.getValue("ceiling") == null ? "—" : fmt(r.getDouble("ceiling")))
+          .append(" | ").append(r.getValue("issue9Threshold") == null ? "—" : "≥ " + fmt(r.getDouble("issue9Threshold")))
+          .append(" |\n");
+    }
+    s.append('\n');
+  }
+
+  /** Medians over the rounds of each case: events/s and CPU µs per event by thread group, side by side. */
+  private static void whereTimeGoes(StringBuilder s, JsonObject c) {
+    List<String> heads = new ArrayList<>();
+    List<Double> rates = new ArrayList<>();
+    List<JsonObject> cpus = new ArrayList<>();
+    String[][] cols = {{"smallModelBound", "small service", "small plain loop"},
+        {"photosVsPlainLoop", "photos service", "photos plain loop"}, {"pipeBound", "pipe service", "pipe passthrough"}};
+    for (String[] col : cols) {
+      JsonObject k = c.getJsonObject(col[0]);
+      if (k == null || k.getJsonObject("threadCpu") == null) {
+        continue;
+      }
+      heads.add(col[1]);
+      rates.add(k.getDouble("eventsPerSec"));
+      cpus.add(k.getJsonObject("threadCpu").getJsonObject("service"));
+      heads.add(col[2]);
+      rates.add(k.getDouble("otherEventsPerSec"));
+      cpus.add(k.getJsonObject("threadCpu").getJsonObject("other"));
+    }
+    if (heads.isEmpty()) {
+      return;
+    }
+    s.append("## Where time goes: CPU µs per event by thread group\n\nMedians over the rounds (each group's own "
+        + "median). One JVM: the broker and the collector are in every column.\n\n");
+    cpuTable(s, heads, cpus, rates);
+  }
+
+  /** Per round, two sides: a CPU µs/event column each. */
+  private static void roundsCpuTable(StringBuilder s, JsonArray rs, String side1, String name1, String side2,
+      String name2) {
+    List<String> heads = new ArrayList<>();
+    List<JsonObject> cpus = new ArrayList<>();
+    List<Double> rates = new ArrayList<>();
     for (int i = 0; i < rs.size(); i++) {
-      for (String side : new String[] {"endToEnd", "plainLoop"}) {
-        JsonObject t = rs.getJsonObject(i).getJsonObject(side).getJsonObject("threadCpu");
-        s.append(' ').append(t == null ? "n/a" : f.apply(t)).append(" |");
+      for (String[] side : new String[][] {{side1, name1}, {side2, name2}}) {
+        JsonObject run = rs.getJsonObject(i).getJsonObject(side[0]);
+        heads.add(side[1] + " r" + (i + 1));
+        cpus.add(run.getJsonObject("threadCpu"));
+        rates.add(run.getDouble("eventsPerSec"));
       }
     }
+    cpuTable(s, heads, cpus, rates);
+  }
+
+  private static void cpuTable(StringBuilder s, List<String> heads, List<JsonObject> cpus, List<Double> rates) {
+    JsonObject first = cpus.stream().filter(java.util.Objects::nonNull).findFirst().orElse(null);
+    if (first == null) {
+      return;
+    }
+    s.append("| Thread group |");
+    heads.forEach(h -> s.append(' ').append(h).append(" |"));
+    s.append("\n|---|").append("---:|".repeat(heads.size())).append("\n| events/s |");
+    rates.forEach(r -> s.append(' ').append(fmt(r)).append(" |"));
+    s.append('\n');
+    for (String k : first.getJsonObject("groups").fieldNames()) {
+      s.append("| ").append(k).append(" |");
+      cpus.forEach(t -> s.append(' ').append(t == null ? "n/a" : us(t.getJsonObject("groups").getDouble(k))).append(" |"));
+      s.append('\n');
+    }
+    s.append("| **total** |");
+    cpus.forEach(t -> s.append(" **").append(t == null ? "n/a" : us(t.getDouble("total"))).append("** |"));
+    s.append("\n\n");
+  }
+
+  /** µs per event: whole µs from 10 on, one decimal below. */
+  private static String us(Double v) {
+    return v == null || v.isNaN() ? "n/a" : String.format(v >= 10 ? "%.0f" : "%.1f", v);
   }
 
   private static void profile(StringBuilder s, String title, JsonObject run) {

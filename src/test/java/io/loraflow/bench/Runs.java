@@ -302,7 +302,7 @@ final class Runs {
       try {
         boolean done = c.await(timeoutMs);
         JsonObject out = new JsonObject().put("events", backlog).put("eventsPerSec", c.rate())
-            .put("jvmCpuCores", c.cpuCores()).put("jvmCpuMsPerEvent", c.cpuMsPerEvent())
+            .put("jvmCpuCores", c.cpuCores()).put("jvmCpuMsPerEvent", c.cpuMsPerEvent()).put("threadCpu", c.threadCpu())
             .put("measuredSeconds", c.measuredSeconds()).put("complete", done).put("received", c.count());
         if (rec != null) {
           out.put("profile", Profiles.stop(rec, jfrDir));

@@ -155,6 +155,61 @@ final class ThreadCpu {
         .put("topThreads", top);
   }
 
+  /**
+   * The service's stages as thread groups: the ORT caller and ORT's native pool are one stage. The
+   * broker, the collector and the JVM's own threads are no stage of the service.
+   */
+  static final Map<String, List<String>> STAGES = new LinkedHashMap<>();
+
+  static {
+    STAGES.put("consumer poll (loraflow-poll)", List.of("consumer (loraflow-poll)"));
+    STAGES.put("event loop (parse, batching, publishing)", List.of("event loop (vert.x-eventloop)"));
+    STAGES.put("decode workers (read, decode, preprocess)", List.of("decode (loraflow-decode)"));
+    STAGES.put("inference (loraflow-inference + ORT native pool)",
+        List.of("inference (loraflow-inference, runs ORT)", NATIVE_GROUP));
+    STAGES.put("producer I/O (kafka-producer-network)", List.of("producer I/O (kafka-producer-network)"));
+    STAGES.put("Vert.x workers", List.of("Vert.x workers"));
+  }
+
+  /** The service stage with the most CPU µs per event in {@code cpu} (a {@link #perEvent} or {@link #median}). */
+  static JsonObject busiestStage(JsonObject cpu) {
+    JsonObject g = cpu == null ? null : cpu.getJsonObject("groups");
+    if (g == null) {
+      return null;
+    }
+    String best = null;
+    double max = -1;
+    for (Map.Entry<String, List<String>> st : STAGES.entrySet()) {
+      double us = st.getValue().stream().mapToDouble(k -> g.getDouble(k, 0.0)).sum();
+      if (us > max) {
+        max = us;
+        best = st.getKey();
+      }
+    }
+    return new JsonObject().put("stage", best).put("usPerEvent", Math.round(max * 10) / 10.0);
+  }
+
+  /** Each group's (and the total's) median over the rounds' {@code side.threadCpu}; null without any. */
+  static JsonObject median(JsonArray rounds, String side) {
+    List<JsonObject> all = new java.util.ArrayList<>();
+    for (int i = 0; i < rounds.size(); i++) {
+      JsonObject run = rounds.getJsonObject(i).getJsonObject(side);
+      if (run != null && run.getJsonObject("threadCpu") != null) {
+        all.add(new JsonObject().put("cpu", run.getJsonObject("threadCpu")));
+      }
+    }
+    if (all.isEmpty()) {
+      return null;
+    }
+    JsonArray a = new JsonArray(all);
+    JsonObject groups = new JsonObject();
+    for (String k : all.get(0).getJsonObject("cpu").getJsonObject("groups").fieldNames()) {
+      groups.put(k, Harness.median(a, o -> o.getJsonObject("cpu").getJsonObject("groups").getDouble(k)));
+    }
+    return new JsonObject().put("groups", groups).put("total", Harness.median(a, o -> o.getJsonObject("cpu")
+        .getDouble("total"))).put("rounds", all.size());
+  }
+
   private static double us(long nanos, long events) {
     return Math.round(nanos / 1e3 / events * 10) / 10.0;
   }
