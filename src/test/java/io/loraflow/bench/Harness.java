@@ -150,7 +150,7 @@ public final class Harness {
         JsonObject c = new JsonObject().put("target", TARGET_VS_PLAIN_LOOP).put("model", model.toString())
             .put("images", new JsonArray(photos.stream().map(p -> p.getFileName().toString()).toList()))
             .put("what", "the small case's model, service end to end vs the plain poll loop, the requests naming "
-                + photos.size() + " real JPEG photos (640x427 to 1600x1067) instead of 28x28 PNGs: the plain "
+                + photos.size() + " real JPEG photos (160x100 to 1600x1067) instead of 28x28 PNGs: the plain "
                 + "loop decodes them with ImageIO.read on its one thread, the service with libjpeg-turbo on its "
                 + "decode workers")
             .put("plainLoop", plainLoopText(defaultBatch));
@@ -509,7 +509,7 @@ public final class Harness {
     }
   }
 
-  /** Real camera photos (JPEG, 640x427 and up) for the 224 px model. */
+  /** Real camera photos (JPEG, 160x100 to 1600x1067; two of 640x427, one of 1600x1067). */
   private static List<Path> photos(Path dir) throws Exception {
     try (Stream<Path> s = Files.list(dir)) {
       return s.filter(p -> p.getFileName().toString().matches("(flower|china|large|exif_orientation_1).*\\.jpg"))
