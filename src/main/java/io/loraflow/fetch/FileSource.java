@@ -6,13 +6,16 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -72,6 +75,8 @@ final class FileSource {
     if (realRoots.stream().noneMatch(real::startsWith)) {
       throw forbidden("resolves outside the allowed roots", path);
     }
+    // Checked before it is opened (opening a FIFO would block); then one read of the size the
+    // check saw (a file that grows meanwhile is cut there, one that shrinks is read to its end).
     var attrs = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     if (!attrs.isRegularFile()) {
       throw new StageException(Reason.FETCH_FAILED, "not a regular file: " + path);
@@ -79,12 +84,12 @@ final class FileSource {
     if (attrs.size() > maxBytes) {
       throw tooLarge(path);
     }
-    try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
-      byte[] bytes = in.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
-      if (bytes.length > maxBytes) {
-        throw tooLarge(path);
+    try (FileChannel ch = FileChannel.open(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      ByteBuffer buf = ByteBuffer.allocate((int) attrs.size());
+      while (buf.hasRemaining() && ch.read(buf) > 0) {
+        // a short read: go on until the buffer is full or the file ends
       }
-      return bytes;
+      return buf.hasRemaining() ? Arrays.copyOf(buf.array(), buf.position()) : buf.array();
     }
   }
 

@@ -125,15 +125,19 @@ public final class Harness {
         warmUp(runs, model, defaults, defaultBatch, samples, sz.smallEvents(), sz.warmups());
         for (int r = 0; r < sz.repeat(); r++) {
           String l0 = load();
-          JsonObject bare = runs.bare(model, 2, defaultBatch, sz.bareSeconds(), samples, r == 0 ? "small-bare" : null);
+          JsonObject bare = runs.bare(model, 2, defaultBatch, sz.bareSeconds(), samples, null);
           JsonObject round = vsPlainLoop(runs, model, defaults, defaultBatch, samples, sz.smallEvents(),
-              r == 0 ? "small-e2e" : null).put("bare", bare);
+              null).put("bare", bare);
           round.put("ratio", round.getJsonObject("endToEnd").getDouble("eventsPerSec") / bare.getDouble("imagesPerSec"))
               .put("load", l0 + " -> " + load());
           rounds.add(round);
           log("small round " + r + ": bare " + fmt(bare.getDouble("imagesPerSec")) + " img/s, service/bare ORT "
               + fmt(round.getDouble("ratio")) + ", " + round.getString("line"));
         }
+        // Profiles come from extra runs after the rounds: JFR costs CPU, so a profiled round would
+        // understate its side.
+        runs.bare(model, 2, defaultBatch, sz.bareSeconds(), samples, "small-bare");
+        runs.service(model, defaults, samples, sz.smallEvents(), 0, 0, "small-e2e");
         c.put("rounds", rounds);
         finishRatio(c, rounds);
         c.put("ratioVsPlainLoop", median(rounds, rr -> rr.getDouble("ratioVsPlainLoop")))
@@ -184,8 +188,8 @@ public final class Harness {
         }
         for (int r = 0; r < sz.repeat(); r++) {
           String l0 = load();
-          JsonObject e2e = runs.service(trivial, defaults, samples, sz.pipeEvents(), 0, 0, r == 0 ? "pipe-e2e" : null);
-          JsonObject pass = runs.passthrough(trivial, samples, sz.pipeEvents() * 10, r == 0 ? "pipe-passthrough" : null);
+          JsonObject e2e = runs.service(trivial, defaults, samples, sz.pipeEvents(), 0, 0, null);
+          JsonObject pass = runs.passthrough(trivial, samples, sz.pipeEvents() * 10, null);
           JsonObject round = new JsonObject().put("endToEnd", e2e).put("passthrough", pass)
               .put("ratio", e2e.getDouble("eventsPerSec") / pass.getDouble("eventsPerSec"));
           if (kcat) {
@@ -197,6 +201,10 @@ public final class Harness {
               + fmt(pass.getDouble("eventsPerSec")) + (kcat ? ", kcat " + fmt(round.getJsonObject("kcat")
               .getDouble("eventsPerSec")) : ""));
         }
+        // Profiles come from extra runs after the rounds: JFR costs CPU, so a profiled round would
+        // understate its side.
+        runs.service(trivial, defaults, samples, sz.pipeEvents(), 0, 0, "pipe-e2e");
+        runs.passthrough(trivial, samples, sz.pipeEvents() * 10, "pipe-passthrough");
         c.put("rounds", rounds);
         finishRatio(c, rounds);
         if (kcat) {

@@ -244,7 +244,7 @@ final class Markdown {
           + "between the collector's result N/5 and result N, divided by the events in that window. One JVM: "
           + "the broker and the collector are in both columns. ORT's intra-op pool (native threads, told apart "
           + "by the JVM's thread dump) is a group of its own; the thread that calls ORT works on the batch too. "
-          + "Round 1's service run is recorded by JFR (its sampler counts under other).\n\n");
+          + "No measured round is recorded by JFR: the profiles come from extra runs after the rounds.\n\n");
       roundsCpuTable(s, rs, "endToEnd", "service", "plainLoop", "plain loop");
       s.append("Busiest threads (service, round 1): `").append(first.getJsonArray("topThreads").encode())
           .append("`\n");
