@@ -28,6 +28,8 @@ public final class OffsetCommitter {
 
   static final long COMMIT_TIMEOUT_MS = 15_000;
 
+  private final long commitTimeoutMs;
+
   private final Vertx vertx;
   private final OffsetSink sink;
   /** Runs transactional commits on the consumer's thread, with its current metadata. */
@@ -39,9 +41,14 @@ public final class OffsetCommitter {
 
   /** {@code member} runs a commit where the member's group metadata is current (the poll thread). */
   public OffsetCommitter(Vertx vertx, OffsetSink sink, OffsetSink.Member member) {
+    this(vertx, sink, member, COMMIT_TIMEOUT_MS);
+  }
+
+  OffsetCommitter(Vertx vertx, OffsetSink sink, OffsetSink.Member member, long commitTimeoutMs) {
     this.vertx = vertx;
     this.sink = sink;
     this.member = member;
+    this.commitTimeoutMs = commitTimeoutMs;
   }
 
   /** A fresh state for a newly assigned partition (a re-assigned one gets a new state too). */
@@ -142,7 +149,7 @@ public final class OffsetCommitter {
       };
       // A commit whose answer never comes must not hold the slots it would free, nor the commits
       // queued behind it: give up after a while and let the next commit carry the same positions.
-      return withTimeout(sink.commit(offsets, as), COMMIT_TIMEOUT_MS)
+      return withTimeout(sink.commit(offsets, as), commitTimeoutMs)
           .onSuccess(ok -> {
             positions.forEach(PartitionOffsets::committed);
             if (failing > 0) {

@@ -78,6 +78,31 @@ public final class OnnxModels {
   }
 
   /**
+   * A broken package whose model answers any batch with one row (a constant): the service must
+   * fail the events that get no row, not wait for them.
+   */
+  public static Path writeOneRowPackage(Path dir, String name) throws IOException {
+    Files.createDirectories(dir);
+    Proto graph = new Proto();
+    graph.message(1, node("Identity", List.of("table"), "logits"));
+    graph.string(2, "one_row");
+    float[] table = new float[CLASSES];
+    table[3] = 5f;
+    graph.message(5, tensor("table", new long[] {1, CLASSES}, table));
+    graph.message(11, valueInfo("pixel_values", new Object[] {"batch", 3L, (long) SIDE, (long) SIDE}));
+    graph.message(12, valueInfo("logits", new Object[] {"batch", (long) CLASSES}));
+    Proto model = new Proto();
+    model.varint(1, 8);
+    model.string(2, "loraflow-tests");
+    model.message(7, graph);
+    model.message(8, new Proto().varint(2, 17));
+    Files.write(dir.resolve("model.onnx"), model.bytes());
+    writeLabels(dir.resolve("labels.txt"), "class_", CLASSES);
+    Files.writeString(dir.resolve("manifest.json"), manifest(name).encodePrettily());
+    return dir;
+  }
+
+  /**
    * A multi-task package: {@code model.onnx} (the default task, merged), {@code
    * model_lora_base.onnx} whose head {@code w2} is an overridable initializer, and task {@code
    * other} ({@code classes} labels {@code other_i}) as an adapter replacing the head. Also writes
