@@ -64,6 +64,11 @@ public final class OnnxModels {
       table[i] = i;
     }
     graph.message(5, tensor("table", new long[] {1, CLASSES}, table));
+    return writeGraphPackage(dir, name, graph);
+  }
+
+  /** A package around {@code graph} (its nodes and initializers): standard input, output, labels, manifest. */
+  private static Path writeGraphPackage(Path dir, String name, Proto graph) throws IOException {
     graph.message(11, valueInfo("pixel_values", new Object[] {"batch", 3L, (long) SIDE, (long) SIDE}));
     graph.message(12, valueInfo("logits", new Object[] {"batch", (long) CLASSES}));
     Proto model = new Proto();
@@ -89,17 +94,7 @@ public final class OnnxModels {
     float[] table = new float[CLASSES];
     table[3] = 5f;
     graph.message(5, tensor("table", new long[] {1, CLASSES}, table));
-    graph.message(11, valueInfo("pixel_values", new Object[] {"batch", 3L, (long) SIDE, (long) SIDE}));
-    graph.message(12, valueInfo("logits", new Object[] {"batch", (long) CLASSES}));
-    Proto model = new Proto();
-    model.varint(1, 8);
-    model.string(2, "loraflow-tests");
-    model.message(7, graph);
-    model.message(8, new Proto().varint(2, 17));
-    Files.write(dir.resolve("model.onnx"), model.bytes());
-    writeLabels(dir.resolve("labels.txt"), "class_", CLASSES);
-    Files.writeString(dir.resolve("manifest.json"), manifest(name).encodePrettily());
-    return dir;
+    return writeGraphPackage(dir, name, graph);
   }
 
   /**
