@@ -33,13 +33,16 @@ import org.slf4j.LoggerFactory;
  * <h2>Offsets</h2>
  * A record is tracked by the {@link PartitionOffsets} of its partition, taken when it arrives; a
  * record of a partition this member does not own (a revoke overtook it) is dropped, for its
- * owner to read. An event keeps its in-flight slot until its offset is committed (half the slots
- * waiting trigger a commit at once), so a crash repeats at most {@code max.in.flight} events.
+ * owner to read. The consumer's positions past records it never hands out (transaction markers,
+ * aborted records) move the commit position too. An event keeps its in-flight slot until its
+ * offset is committed ({@link CommitTrigger}), so a crash repeats at most {@code max.in.flight}
+ * events.
  *
  * <h2>Rebalances</h2>
  * A revoke (see {@link PollLoop}) drops the revoked partitions' waiting records, lets their
- * started events finish for up to {@value #REVOKE_DRAIN_MS} ms, and answers with the positions to
- * commit, so a cooperative hand-over repeats almost nothing. {@link #reset} throws away all
+ * started events finish for up to {@value #REVOKE_DRAIN_MS} ms, seals them (no later outcome of
+ * theirs is published) and answers with the positions to commit, so a cooperative hand-over
+ * repeats almost nothing. {@link #reset} throws away all
  * progress and rewinds to the committed positions (after an aborted transaction).
  *
  * <p>Concurrency: event loop only.

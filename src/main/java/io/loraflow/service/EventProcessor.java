@@ -65,7 +65,7 @@ final class EventProcessor {
   }
 
   Future<Void> process(Event event) {
-    long start = System.nanoTime();
+    long start = event.receivedNanos(); // latency counts the wait for an in-flight slot too
     PartitionSequencer.Slot slot = sequencer == null ? null
         : sequencer.next(event.partitionState()); // one state per partition assignment
     Future<Classification> classified;
