@@ -4,12 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.loraflow.config.LoraflowConfig;
 import io.loraflow.testkit.OutcomeTracker;
 import io.loraflow.testkit.ServiceProcess;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,13 +26,8 @@ class ExactlyOnceFreezeTest {
   @Test
   void aThawedZombieIsFencedRecoversAndRejoinsWithoutDuplicates() throws Exception {
     FaultScenario sc = new FaultScenario(tmp, "eos-freeze", 6);
-    Map<String, String> settings = new HashMap<>(sc.settings(64));
-    settings.put(LoraflowConfig.PROCESSING_GUARANTEE, "exactly_once");
-    settings.put("kafka.producer.transaction.timeout.ms", "5000");
-    Map<String, String> a = new HashMap<>(settings);
-    a.put(LoraflowConfig.TRANSACTIONAL_ID, sc.group + "-a");
-    Map<String, String> b = new HashMap<>(settings);
-    b.put(LoraflowConfig.TRANSACTIONAL_ID, sc.group + "-b");
+    Map<String, String> a = sc.exactlyOnceSettings(64, "a");
+    Map<String, String> b = sc.exactlyOnceSettings(64, "b");
     try (ServiceProcess pa = ServiceProcess.launch("freeze-a", a);
         ServiceProcess pb = ServiceProcess.launch("freeze-b", b)) {
       pa.awaitStarted(Duration.ofMinutes(2));

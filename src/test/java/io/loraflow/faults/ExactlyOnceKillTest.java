@@ -3,12 +3,10 @@ package io.loraflow.faults;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.loraflow.config.LoraflowConfig;
 import io.loraflow.testkit.OutcomeTracker;
 import io.loraflow.testkit.ServiceProcess;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -27,14 +25,8 @@ class ExactlyOnceKillTest {
   void readCommittedConsumerSeesEachOutcomeExactlyOnceAfterKillNine() throws Exception {
     long t0 = System.nanoTime();
     FaultScenario sc = new FaultScenario(tmp, "eos-kill9", 6);
-    Map<String, String> settings = new HashMap<>(sc.settings(64));
-    settings.put(LoraflowConfig.PROCESSING_GUARANTEE, "exactly_once");
-    // Short, so read_committed consumers are not held back long by the victim's open transaction.
-    settings.put("kafka.producer.transaction.timeout.ms", "5000");
-    Map<String, String> a = new HashMap<>(settings);
-    a.put(LoraflowConfig.TRANSACTIONAL_ID, sc.group + "-a");
-    Map<String, String> b = new HashMap<>(settings);
-    b.put(LoraflowConfig.TRANSACTIONAL_ID, sc.group + "-b");
+    Map<String, String> a = sc.exactlyOnceSettings(64, "a");
+    Map<String, String> b = sc.exactlyOnceSettings(64, "b");
     try (ServiceProcess pa = ServiceProcess.launch("eos-a", a);
         ServiceProcess pb = ServiceProcess.launch("eos-b", b)) {
       pa.awaitStarted(Duration.ofMinutes(2));

@@ -65,6 +65,19 @@ final class FaultScenario {
     return TestSettings.forServiceProcess(TestSettings.of(in, out, dlq, group, model, root), maxInFlight);
   }
 
+  /**
+   * Settings of exactly-once instance {@code name}: its own {@code transactional.id}, and a 5 s
+   * transaction timeout so read_committed readers are not held back long by a victim's open
+   * transaction.
+   */
+  Map<String, String> exactlyOnceSettings(int maxInFlight, String name) {
+    Map<String, String> s = new HashMap<>(settings(maxInFlight));
+    s.put(io.loraflow.config.LoraflowConfig.PROCESSING_GUARANTEE, "exactly_once");
+    s.put("kafka.producer.transaction.timeout.ms", "5000");
+    s.put(io.loraflow.config.LoraflowConfig.TRANSACTIONAL_ID, group + "-" + name);
+    return s;
+  }
+
   /** Produces all the events, round-robin over the partitions; returns partition → log end offset. */
   Map<Integer, Long> produce() {
     try (KafkaProducer<byte[], byte[]> producer = producer()) {
