@@ -151,8 +151,9 @@ public final class MicroBatcher<K> {
     }
     outstanding++;
     long start = System.nanoTime();
-    // Rows are written on the workers a chunk at a time (one worker trip per ROWS_PER_TASK rows,
-    // not per row), straight into the batch's direct buffer.
+    // Rows are written a chunk at a time (one trip per ROWS_PER_TASK rows, not per row), straight
+    // into the batch's direct buffer, on the executor the service gives (the inference thread:
+    // there the rows never wait behind the decode workers' backlog).
     List<Future<Void>> rows = new ArrayList<>();
     for (int from = 0; from < jobs.size(); from += ROWS_PER_TASK) {
       int first = from;

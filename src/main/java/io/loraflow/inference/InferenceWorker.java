@@ -38,6 +38,14 @@ public final class InferenceWorker implements BatchRunner<TaskRegistry.Resident>
     }, false);
   }
 
+  /**
+   * The inference thread, for work that must run between two batches in order (writing the next
+   * batch's rows): queued there, it never waits behind the decode workers' backlog.
+   */
+  public WorkerExecutor executor() {
+    return worker;
+  }
+
   public void close() {
     worker.close();
   }

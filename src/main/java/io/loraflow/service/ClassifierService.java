@@ -124,8 +124,8 @@ public final class ClassifierService extends VerticleBase {
     tasks = new TaskRegistry(model.multiTask() ? model.tasks().values() : List.of(model.tasks().get(model.defaultTask())),
         Set.copyOf(config.getList(ADAPTERS_PINNED)), config.getInt(ADAPTERS_MAX_RESIDENT));
     MicroBatcher<TaskRegistry.Resident> batcher = new MicroBatcher<>(context, maxBatch,
-        config.getLong(MAX_QUEUE_DELAY_MS), 2, model.sampleFloats(), () -> session.allocate(maxBatch), decodeWorkers,
-        inference);
+        config.getLong(MAX_QUEUE_DELAY_MS), 2, model.sampleFloats(), () -> session.allocate(maxBatch),
+        inference.executor(), inference);
     classifier = new Classifier(vertx,
         new Classifier.Parts(new ImageFetcher(vertx, fetchOptions()),
             new ImageDecoder(config.getLong(IMAGE_MAX_PIXELS)),
