@@ -21,11 +21,11 @@ import java.util.function.Supplier;
  * <p>A batch forms when an inference slot is free and either {@link #maxBatchSize} events wait
  * or the oldest has waited {@code maxQueueDelayMs}. While every slot is busy, events keep
  * queueing, so batches grow with load. {@code slots} batches may be outstanding at once (one
- * running per inference thread, plus one being preprocessed), which keeps the inference thread
- * fed while the next batch is written.
+ * running per inference thread, plus one formed behind it), so the next batch is ready when a run
+ * ends.
  *
- * <p>Forming a batch writes each event's sample straight into the batch's direct buffer, in
- * parallel on the decode workers. A sample that fails to write fails only its own event
+ * <p>Forming a batch writes each event's sample straight into the batch's direct buffer, a chunk
+ * of rows per task on the given executor (the service gives the inference thread). A sample that fails to write fails only its own event
  * ({@code DECODE_FAILED}); a run that fails is split in halves until the failing events are
  * found ({@code INFERENCE_FAILED}), and the others get their results.
  *
