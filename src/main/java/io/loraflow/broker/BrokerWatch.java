@@ -29,6 +29,8 @@ public final class BrokerWatch {
   private volatile boolean reachable = true;
   private volatile boolean closed;
   // Worker only (one check at a time).
+  /** False until a check succeeded: a slow first answer (a fresh client on a busy JVM) is no outage. */
+  private boolean answeredOnce;
   private long downSinceNanos;
   private String firstError;
 
@@ -48,13 +50,14 @@ public final class BrokerWatch {
     try {
       admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) TIMEOUT_MS)).nodes()
           .get(TIMEOUT_MS + 500, TimeUnit.MILLISECONDS);
+      answeredOnce = true;
       if (!reachable) {
         reachable = true;
         LOG.warn("event=broker_reachable downMs={} error=\"{}\"", (System.nanoTime() - downSinceNanos) / 1_000_000,
             firstError);
       }
     } catch (Exception e) {
-      if (reachable && !closed) {
+      if (reachable && !closed && answeredOnce) {
         reachable = false;
         downSinceNanos = System.nanoTime();
         firstError = e.toString().replace('"', '\'');

@@ -84,7 +84,9 @@ public final class HttpApi {
   }
 
   private void classify(RoutingContext rc) {
-    if (!readiness.get().getBoolean("ready")) {
+    // Classifying over HTTP needs the model, not Kafka: neither a broker outage nor a group join
+    // still in progress refuses it.
+    if (!readiness.get().getBoolean("modelLoaded", false)) {
       error(rc, 503, "NOT_READY", "the model is not loaded yet");
       return;
     }

@@ -60,6 +60,15 @@ class HttpApiTest {
     s.put("kafka.consumer.client.id", CLIENT_ID); // pass-through: must reach the real consumer
     service = new ClassifierService(LoraflowConfig.of(s));
     vertx.deployVerticle(service).await();
+    // As an orchestrator would: traffic once the readiness probe says so (the group join ends
+    // after start-up).
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (client.get(service.httpPort(), "127.0.0.1", "/health/ready").send().await().statusCode() != 200) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("never ready");
+      }
+      Thread.sleep(50);
+    }
   }
 
   @AfterAll
