@@ -96,7 +96,7 @@ public final class PollLoop {
   private volatile boolean batchOutstanding;
   /** True while the thread is in {@code poll} outside Kafka's callbacks: a wakeup is safe then. */
   private volatile boolean polling;
-  private volatile ConsumerGroupMetadata groupMetadata;
+  /** Changes only in the rebalance callbacks, which refresh it. */
   private volatile Set<TopicPartition> assignment = Set.of();
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
@@ -133,12 +133,7 @@ public final class PollLoop {
     return Future.fromCompletionStage(started, context);
   }
 
-  /** The member's group metadata as of the last poll (generation, member id), for transactions. */
-  public ConsumerGroupMetadata groupMetadata() {
-    return groupMetadata;
-  }
-
-  /** The partitions assigned as of the last poll. */
+  /** The partitions assigned as of the last rebalance. */
   public Set<TopicPartition> assignment() {
     return assignment;
   }
@@ -265,8 +260,6 @@ public final class PollLoop {
         } finally {
           polling = false;
         }
-        groupMetadata = consumer.groupMetadata();
-        assignment = Set.copyOf(consumer.assignment());
         Map<TopicPartition, Long> moved = movedPositions();
         if (!records.isEmpty() || !moved.isEmpty()) {
           batchOutstanding = true;
@@ -372,7 +365,6 @@ public final class PollLoop {
         consumer.pause(partitions); // Kafka forgets pauses of newly assigned partitions
       }
       assignment = Set.copyOf(consumer.assignment());
-      groupMetadata = consumer.groupMetadata();
       Set<TopicPartition> copy = new HashSet<>(partitions);
       context.runOnContext(v -> listener.assigned(copy));
     }
@@ -380,6 +372,7 @@ public final class PollLoop {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       polling = false;
+      assignmentWithout(partitions);
       if (partitions.isEmpty()) {
         return;
       }
@@ -419,12 +412,19 @@ public final class PollLoop {
           LOG.warn("event=revoke_commit_failed partitions={} error={}", copy, e.toString());
         }
       }
-      assignment = Set.copyOf(consumer.assignment());
+    }
+
+    /** Kafka drops {@code gone} from its assignment only after the callback returns. */
+    private void assignmentWithout(Collection<TopicPartition> gone) {
+      Set<TopicPartition> now = new HashSet<>(consumer.assignment());
+      now.removeAll(gone);
+      assignment = Set.copyOf(now);
     }
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       polling = false;
+      assignmentWithout(partitions);
       Set<TopicPartition> copy = new HashSet<>(partitions);
       context.runOnContext(v -> listener.lost(copy));
     }

@@ -131,8 +131,8 @@ final class EventProcessor {
         return Future.failedFuture(ar.cause());
       }
       if (valueKept) {
-        return publisher.send(EventRecords.deadLetter(dlqTopic, event, error, false),
-            () -> !event.partitionState().isSealed())
+        // The slot is spent; the retry goes to the dead-letter topic, where order is not kept.
+        return send(event, null, EventRecords.deadLetter(dlqTopic, event, error, false))
             .onSuccess(v -> metrics.deadLetter(error.reason(), System.nanoTime() - start))
             .recover(e -> noOutcome(event, e));
       }
