@@ -10,6 +10,7 @@
 #   bench/run.sh --minutes 2          # shorter memory run; --repeat K rounds of the ratio cases
 #   bench/run.sh --cases small,pipe   # a subset: small,photos,model,pipe,batching,latency,memory,fusion
 #   bench/run.sh --no-decode          # skip the JMH decode benchmark (DECODE_ARGS: its JMH options)
+#   bench/run.sh --cases latency --max-rate 2600   # pace at 50 % of a given max instead of measuring it
 #
 # Without --vit-b16 a full run exports one (random weights, ~345 MB, ~5 min) to target/bench/vit-b16
 # with tools/model/export.py when Debian's python3-torch is there; otherwise the case is skipped

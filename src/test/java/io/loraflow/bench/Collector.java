@@ -42,9 +42,11 @@ final class Collector implements AutoCloseable {
   private volatile Map<Integer, ThreadCpu.Sample> warmupThreads;
   private volatile Map<Integer, ThreadCpu.Sample> doneThreads;
   private volatile long firstAtNanos;
-  private final List<long[]> latencies = new ArrayList<>();
-  private long[] chunk = new long[4096];
-  private int inChunk;
+  // Guarded by this: end to end (send -> read here), the service's own part (timingsMs.total:
+  // classify start -> inference done) and the way out (the result's send -> read here).
+  private final Samples endToEnd = new Samples();
+  private final Samples service = new Samples();
+  private final Samples wayOut = new Samples();
   private volatile long latencyFromNanos = Long.MAX_VALUE;
 
   Collector(String bootstrap, String out, String dlq, long warmup, long expected, boolean latency) {
@@ -87,7 +89,10 @@ final class Collector implements AutoCloseable {
             JsonObject v = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
             JsonObject attrs = v.getJsonObject("attributes");
             if (attrs != null && attrs.getLong("t") != null && attrs.getLong("t") != 0) {
-              addLatency(now - attrs.getLong("t"));
+              JsonObject timings = v.getJsonObject("timingsMs");
+              addLatency(now - attrs.getLong("t"),
+                  timings == null ? -1 : (long) (timings.getDouble("total") * 1e6),
+                  (System.currentTimeMillis() - r.timestamp()) * 1_000_000L);
             }
           }
           if (n == warmup) {
@@ -110,13 +115,12 @@ final class Collector implements AutoCloseable {
     }
   }
 
-  private synchronized void addLatency(long nanos) {
-    if (inChunk == chunk.length) {
-      latencies.add(chunk);
-      chunk = new long[4096];
-      inChunk = 0;
+  private synchronized void addLatency(long e2e, long serviceNanos, long outNanos) {
+    endToEnd.add(e2e);
+    if (serviceNanos >= 0) {
+      service.add(serviceNanos);
+      wayOut.add(outNanos);
     }
-    chunk[inChunk++] = nanos;
   }
 
   /** Only results that arrive after this moment count towards the latency percentiles. */
@@ -169,19 +173,50 @@ final class Collector implements AutoCloseable {
 
   /** p50, p95, p99, max latency in ms, and the number of samples. */
   synchronized double[] latencyMs() {
-    int n = latencies.size() * 4096 + inChunk;
-    long[] all = new long[n];
-    int i = 0;
-    for (long[] c : latencies) {
-      System.arraycopy(c, 0, all, i, c.length);
-      i += c.length;
+    return endToEnd.percentilesMs();
+  }
+
+  /**
+   * Where the end-to-end latency goes, p50/p95/p99 of each part in ms: {@code service} (the
+   * result's timingsMs.total: fetch, decode, batch queue, inference), {@code out} (the result's
+   * send to its arrival here: the service producer's linger, the broker, this consumer; ms
+   * resolution) and {@code in} (the rest: the request's way in, the wait for an in-flight slot,
+   * parsing, and inference done to the result's send, ordering included).
+   */
+  synchronized JsonObject latencySplit() {
+    Samples in = new Samples();
+    for (int k = 0; k < service.size; k++) {
+      in.add(endToEnd.values[k] - service.values[k] - wayOut.values[k]);
     }
-    System.arraycopy(chunk, 0, all, i, inChunk);
-    Arrays.sort(all);
-    if (n == 0) {
-      return new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0};
+    JsonObject split = new JsonObject();
+    for (Map.Entry<String, Samples> e : Map.of("service", service, "out", wayOut, "in", in).entrySet()) {
+      double[] p = e.getValue().percentilesMs();
+      split.put(e.getKey(), new JsonObject().put("p50Ms", p[0]).put("p95Ms", p[1]).put("p99Ms", p[2]));
     }
-    return new double[] {pct(all, 50), pct(all, 95), pct(all, 99), all[n - 1] / 1e6, n};
+    return split;
+  }
+
+  /** A growing list of nanosecond samples. */
+  private static final class Samples {
+    long[] values = new long[4096];
+    int size;
+
+    void add(long v) {
+      if (size == values.length) {
+        values = Arrays.copyOf(values, size * 2);
+      }
+      values[size++] = v;
+    }
+
+    /** p50, p95, p99, max in ms, and the count. */
+    double[] percentilesMs() {
+      if (size == 0) {
+        return new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0};
+      }
+      long[] all = Arrays.copyOf(values, size);
+      Arrays.sort(all);
+      return new double[] {pct(all, 50), pct(all, 95), pct(all, 99), all[size - 1] / 1e6, size};
+    }
   }
 
   private static double pct(long[] sorted, double p) {

@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * {@code report.md} to {@code --out} (default {@code bench/results}).
  *
  * <pre>
- * Harness [--smoke] [--vit-b16 DIR] [--minutes N] [--repeat K] [--out DIR] [--model DIR] [--decode FILE]
+ * Harness [--smoke] [--vit-b16 DIR] [--minutes N] [--repeat K] [--out DIR] [--model DIR] [--decode FILE] [--max-rate R]
  *         [--cases small,photos,model,pipe,batching,latency,memory,fusion]
  * </pre>
  *
@@ -112,7 +112,8 @@ public final class Harness {
     }
     meta.put("serviceOverrides", new JsonObject(new HashMap<>(defaults)));
     int defaultBatch = LoraflowConfig.of(defaults).getInt(LoraflowConfig.MAX_BATCH_SIZE);
-    double maxRate = Double.NaN;
+    // --max-rate skips measuring it (the latency and memory cases pace at a fraction of it).
+    double maxRate = Double.parseDouble(opt(a, "--max-rate", "NaN"));
     try {
       // (1) small-model-bound ------------------------------------------------------------------
       if (cases.contains("small")) {

@@ -144,6 +144,20 @@ final class Markdown {
       s.append("| ").append(fmt(p.getDouble("p50Ms"))).append(" | ").append(fmt(p.getDouble("p95Ms"))).append(" | ")
           .append(fmt(p.getDouble("p99Ms"))).append(" | ").append(fmt(p.getDouble("maxMs"))).append(" | ")
           .append(p.getValue("samples")).append(" |\n\n");
+      JsonObject split = p.getJsonObject("split");
+      if (split != null) {
+        s.append("Where it goes (percentiles of each part on its own, so they do not add up): `in` = the request's "
+            + "way in, the wait for an in-flight slot, parsing, and inference done to the result's send; `service` = "
+            + "the result's timingsMs.total (fetch, decode, batch queue, inference); `out` = the result's send to "
+            + "its arrival at the collector (linger, broker; ms resolution). Stage means over the paced phase: `")
+            .append(p.getJsonObject("stageMeanMs").encode()).append("`.\n\n| part | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|\n");
+        for (String part : new String[] {"in", "service", "out"}) {
+          JsonObject q = split.getJsonObject(part);
+          s.append("| ").append(part).append(" | ").append(fmt(q.getDouble("p50Ms"))).append(" | ")
+              .append(fmt(q.getDouble("p95Ms"))).append(" | ").append(fmt(q.getDouble("p99Ms"))).append(" |\n");
+        }
+        s.append("\n");
+      }
     }
     JsonObject mem = c.getJsonObject("memory");
     if (mem != null) {

@@ -202,7 +202,7 @@ final class Runs {
           out.put("profile", Profiles.stop(rec, jfrDir));
         }
         if (pacedRate > 0 && done) {
-          out.put("paced", pacedPhase(t, pacedRate, pacedSeconds, images));
+          out.put("paced", pacedPhase(t, pacedRate, pacedSeconds, images, service.metrics()));
         }
       } finally {
         vertx.undeploy(id).await();
@@ -254,12 +254,14 @@ final class Runs {
     }
   }
 
-  private JsonObject pacedPhase(Topics t, double rate, double seconds, List<Path> images) throws Exception {
+  private JsonObject pacedPhase(Topics t, double rate, double seconds, List<Path> images, ServiceMetrics metrics)
+      throws Exception {
     long expected = Math.max(1, (long) (rate * seconds));
     try (Collector c = new Collector(TestBroker.bootstrapServers(), t.out(), t.dlq(), 1, expected, true)) {
       // The collector starts at the beginning: skip what phase 1 left there.
       long before = waitQuiet(c);
       c.latencyFrom(System.nanoTime() + (long) (seconds * 0.2e9));
+      Map<String, double[]> timersBefore = timers(metrics);
       long start = System.nanoTime();
       AtomicLong sent = new AtomicLong();
       Thread producer = new Thread(() -> sent.set(paced(t.in(), rate, seconds, images)), "bench-paced");
@@ -274,8 +276,32 @@ final class Runs {
       return new JsonObject().put("targetRate", rate).put("sent", sent.get())
           .put("sentPerSec", sent.get() / sendSeconds).put("received", c.count() - before)
           .put("p50Ms", l[0]).put("p95Ms", l[1]).put("p99Ms", l[2]).put("maxMs", l[3])
-          .put("samples", (long) l[4]);
+          .put("samples", (long) l[4]).put("split", c.latencySplit())
+          .put("stageMeanMs", meansSince(timersBefore, timers(metrics)));
     }
+  }
+
+  /** Count and total ms of each stage timer and of the event latency (receipt to acknowledgement). */
+  private static Map<String, double[]> timers(ServiceMetrics metrics) {
+    Map<String, double[]> m = new java.util.LinkedHashMap<>();
+    for (ServiceMetrics.Stage st : ServiceMetrics.Stage.values()) {
+      Timer t = metrics.registry().find("loraflow.stage.duration").tag("stage", st.name().toLowerCase()).timer();
+      m.put(st.name().toLowerCase(), t == null ? new double[2] : new double[] {t.count(), t.totalTime(TimeUnit.MILLISECONDS)});
+    }
+    Timer t = metrics.registry().find("loraflow.event.latency").timer();
+    m.put("receiptToAck", t == null ? new double[2] : new double[] {t.count(), t.totalTime(TimeUnit.MILLISECONDS)});
+    return m;
+  }
+
+  /** Mean ms per event of each timer between two {@link #timers} snapshots (the paced phase alone). */
+  private static JsonObject meansSince(Map<String, double[]> before, Map<String, double[]> after) {
+    JsonObject m = new JsonObject();
+    before.forEach((k, b) -> {
+      double[] a = after.get(k);
+      double n = a[0] - b[0];
+      m.put(k, n <= 0 ? null : Math.round((a[1] - b[1]) / n * 100) / 100.0);
+    });
+    return m;
   }
 
   /** Waits until the collector has read what is already in the topics; returns that count. */
