@@ -212,8 +212,9 @@ final class Runs {
   }
 
   /**
-   * The service's own per-stage timers ({@code loraflow.stage.duration}): mean wall-clock µs per
-   * event in each stage over the whole deployment (warm-up included), waiting included.
+   * The service's own per-stage timers ({@code loraflow.stage.duration}) and its receipt-to-ack
+   * latency: mean wall-clock µs per event over the whole deployment (warm-up included), waiting
+   * included.
    */
   static JsonObject stageMeans(ServiceMetrics metrics) {
     JsonObject m = new JsonObject();
@@ -222,6 +223,8 @@ final class Runs {
       m.put(st.name().toLowerCase(), t == null || t.count() == 0 ? null
           : Math.round(t.mean(TimeUnit.MICROSECONDS) * 10) / 10.0);
     }
+    Timer t = metrics.registry().find("loraflow.event.latency").timer();
+    m.put("receiptToAck", t == null || t.count() == 0 ? null : Math.round(t.mean(TimeUnit.MICROSECONDS) * 10) / 10.0);
     return m;
   }
 
