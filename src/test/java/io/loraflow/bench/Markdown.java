@@ -150,7 +150,8 @@ final class Markdown {
             + "way in, the wait for an in-flight slot, parsing, and inference done to the result's send; `service` = "
             + "the result's timingsMs.total (fetch, decode, batch queue, inference); `out` = the result's send to "
             + "its arrival at the collector (linger, broker; ms resolution). Stage means over the paced phase: `")
-            .append(p.getJsonObject("stageMeanMs").encode()).append("`.\n\n| part | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|\n");
+            .append(p.getJsonObject("stageMeanMs").encode()).append("`; GC in the phase (whole JVM: broker and "
+                + "clients too): `").append(p.getJsonObject("gc").encode()).append("`.\n\n| part | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|\n");
         for (String part : new String[] {"in", "service", "out"}) {
           JsonObject q = split.getJsonObject(part);
           s.append("| ").append(part).append(" | ").append(fmt(q.getDouble("p50Ms"))).append(" | ")

@@ -265,6 +265,7 @@ final class Runs {
       long before = waitQuiet(c);
       c.latencyFrom(System.nanoTime() + (long) (seconds * 0.2e9));
       Map<String, double[]> timersBefore = timers(metrics);
+      long[] gcBefore = gc();
       long start = System.nanoTime();
       AtomicLong sent = new AtomicLong();
       Thread producer = new Thread(() -> sent.set(paced(t.in(), rate, seconds, images)), "bench-paced");
@@ -280,7 +281,8 @@ final class Runs {
           .put("sentPerSec", sent.get() / sendSeconds).put("received", c.count() - before)
           .put("p50Ms", l[0]).put("p95Ms", l[1]).put("p99Ms", l[2]).put("maxMs", l[3])
           .put("samples", (long) l[4]).put("split", c.latencySplit())
-          .put("stageMeanMs", meansSince(timersBefore, timers(metrics)));
+          .put("stageMeanMs", meansSince(timersBefore, timers(metrics)))
+          .put("gc", gcSince(gcBefore, seconds));
     }
   }
 
@@ -305,6 +307,24 @@ final class Runs {
       m.put(k, n <= 0 ? null : Math.round((a[1] - b[1]) / n * 100) / 100.0);
     });
     return m;
+  }
+
+  /** Collections and their total ms so far, all collectors of this JVM. */
+  private static long[] gc() {
+    long n = 0;
+    long ms = 0;
+    for (var b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      n += Math.max(0, b.getCollectionCount());
+      ms += Math.max(0, b.getCollectionTime());
+    }
+    return new long[] {n, ms};
+  }
+
+  /** GC during the paced phase: collections, their total ms, and the share of the phase's time. */
+  private static JsonObject gcSince(long[] before, double seconds) {
+    long[] now = gc();
+    return new JsonObject().put("collections", now[0] - before[0]).put("ms", now[1] - before[1])
+        .put("shareOfPhase", Math.round((now[1] - before[1]) / (seconds * 10.0)) / 100.0);
   }
 
   /** Waits until the collector has read what is already in the topics; returns that count. */
