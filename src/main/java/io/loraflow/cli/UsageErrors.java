@@ -45,7 +45,7 @@ final class UsageErrors {
     List<String> flags = cl.getCommandSpec().options().stream().filter(o -> !o.hidden())
         .map(o -> o.longestName()).toList();
     return new ParameterException(cl, "Unknown option: '" + name + "'"
-        + ClosestName.didYouMean(name, flags).replaceFirst("\\.$", ""));
+        + ClosestName.didYouMeanIfClose(name, flags).replaceFirst("\\.$", ""));
   }
 
   private static int report(CommandLine cl, String message) {

@@ -9,6 +9,21 @@ public final class ClosestName {
 
   /** {@code " (did you mean 'x'?)."} with the known name fewest edits away; "." when none is known. */
   public static String didYouMean(String name, Collection<String> known) {
+    String best = closest(name, known);
+    return best == null ? "." : " (did you mean '" + best + "'?).";
+  }
+
+  /**
+   * As {@link #didYouMean}, but only for a typo or a shortening: at most half the longer name's
+   * length in edits ("max.batch" → "max.batch.size", not "port" → "model").
+   */
+  public static String didYouMeanIfClose(String name, Collection<String> known) {
+    String best = closest(name, known);
+    boolean close = best != null && distance(name, best) <= Math.max(2, Math.max(name.length(), best.length()) / 2);
+    return close ? didYouMean(name, known) : ".";
+  }
+
+  private static String closest(String name, Collection<String> known) {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String k : known) {
@@ -18,7 +33,7 @@ public final class ClosestName {
         bestDistance = d;
       }
     }
-    return best == null ? "." : " (did you mean '" + best + "'?).";
+    return best;
   }
 
   /** Levenshtein distance: insertions, deletions and substitutions. */

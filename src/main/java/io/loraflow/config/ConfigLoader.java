@@ -84,7 +84,7 @@ public final class ConfigLoader {
       KafkaProperties.check(key);
       return;
     }
-    throw new ConfigException("Unknown setting '" + key + "'" + ClosestName.didYouMean(key, LoraflowConfig.keys().keySet())
+    throw new ConfigException("Unknown setting '" + key + "'" + ClosestName.didYouMeanIfClose(key, LoraflowConfig.keys().keySet())
         + " Settings: " + String.join(", ", LoraflowConfig.keys().keySet())
         + ", and Kafka properties under " + KafkaProperties.PREFIX + " ('loraflow config' describes them).");
   }

@@ -75,6 +75,9 @@ class ConfigLoaderTest {
         () -> load(null, Map.of("max.batch", "3"), Map.of()));
     assertTrue(e.getMessage().startsWith("Unknown setting 'max.batch' (did you mean 'max.batch.size'?)"),
         e.getMessage());
+    ConfigException unlike = assertThrows(ConfigException.class, () -> load(null, Map.of("port", "1"), Map.of()));
+    assertTrue(unlike.getMessage().startsWith("Unknown setting 'port'. Settings: "), "no far-fetched hint: "
+        + unlike.getMessage());
     Path file = dir.resolve("loraflow.properties");
     Files.writeString(file, "fetch.retriez=1\n");
     ConfigException fromFile = assertThrows(ConfigException.class, () -> load(file.toString(), Map.of(), Map.of()));
