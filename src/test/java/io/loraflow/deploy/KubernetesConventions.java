@@ -35,13 +35,21 @@ final class KubernetesConventions {
     return docs.stream().filter(d -> kind.equals(d.get("kind"))).toList();
   }
 
-  private void deployment() {
-    List<Map<String, Object>> found = kind("Deployment");
+  /** The one object of {@code kind}, or null (and a problem). */
+  private Map<String, Object> single(String kind) {
+    List<Map<String, Object>> found = kind(kind);
     if (found.size() != 1) {
-      problems.add("expected one Deployment, found " + found.size());
+      problems.add("expected one " + kind + ", found " + found.size());
+      return null;
+    }
+    return found.get(0);
+  }
+
+  private void deployment() {
+    Map<String, Object> d = single("Deployment");
+    if (d == null) {
       return;
     }
-    Map<String, Object> d = found.get(0);
     if (at(d, "spec", "replicas") != null) {
       problems.add("Deployment sets spec.replicas: every apply would reset the count KEDA chose");
     }
@@ -82,12 +90,10 @@ final class KubernetesConventions {
   }
 
   private void scaledObject() {
-    List<Map<String, Object>> found = kind("ScaledObject");
-    if (found.size() != 1) {
-      problems.add("expected one ScaledObject, found " + found.size());
+    Map<String, Object> so = single("ScaledObject");
+    if (so == null) {
       return;
     }
-    Map<String, Object> so = found.get(0);
     int min = ((Number) map(so.get("spec")).getOrDefault("minReplicaCount", 0)).intValue();
     Object max = at(so, "spec", "maxReplicaCount");
     Object fallbackReplicas = at(so, "spec", "fallback", "replicas");
