@@ -218,10 +218,10 @@ public final class LoraflowConfig {
     }
     return out.append("""
 
-          kafka.*                   Kafka client properties, verbatim, for every client that defines
-                                    them (kafka.security.protocol=SASL_SSL).
+          kafka.*                    Kafka client properties, verbatim, for every client that defines
+                                     them (kafka.security.protocol=SASL_SSL).
           kafka.consumer.*, kafka.producer.*, kafka.admin.*
-                                    for that client only; they win over kafka.*.
+                                     for that client only; they win over kafka.*.
         Unknown Kafka properties are refused, naming the closest known one.
         """).toString();
   }
