@@ -19,7 +19,8 @@ final class DeviceCommand implements Callable<Integer> {
       description = "auto, cpu or cuda, as the inference.device setting. Default: ${DEFAULT-VALUE}.")
   String device = "auto";
 
-  @Option(names = "--seconds", paramLabel = "N", description = "Seconds of measurement in all. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--seconds", paramLabel = "N",
+      description = "Seconds of measurement in all. Default: ${DEFAULT-VALUE}.")
   int seconds = 6;
 
   @Override

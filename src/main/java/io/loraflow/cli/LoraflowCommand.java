@@ -52,7 +52,6 @@ public final class LoraflowCommand implements Callable<Integer> {
     // (no @file expansion), and a repeated flag's last value wins, as the config layers do.
     cl.setExpandAtFiles(false);
     cl.setOverwrittenOptionsAllowed(true);
-    cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setParameterExceptionHandler(UsageErrors::onParameterError);
     cl.setExecutionExceptionHandler(UsageErrors::onExecutionError);
     return cl;

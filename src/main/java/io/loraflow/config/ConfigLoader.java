@@ -75,7 +75,10 @@ public final class ConfigLoader {
     return new LoraflowConfig(values, kafka);
   }
 
-  /** Throws {@link ConfigException}, naming the closest known key, unless {@code key} is a setting or a Kafka property. */
+  /**
+   * Throws {@link ConfigException}, naming the closest known key, unless {@code key} is a
+   * setting or a Kafka property.
+   */
   public static void checkKey(String key) {
     if (LoraflowConfig.keys().containsKey(key)) {
       return;
@@ -84,7 +87,8 @@ public final class ConfigLoader {
       KafkaProperties.check(key);
       return;
     }
-    throw new ConfigException("Unknown setting '" + key + "'" + ClosestName.didYouMeanIfClose(key, LoraflowConfig.keys().keySet())
+    throw new ConfigException("Unknown setting '" + key + "'"
+        + ClosestName.didYouMeanIfClose(key, LoraflowConfig.keys().keySet())
         + " Settings: " + String.join(", ", LoraflowConfig.keys().keySet())
         + ", and Kafka properties under " + KafkaProperties.PREFIX + " ('loraflow config' describes them).");
   }

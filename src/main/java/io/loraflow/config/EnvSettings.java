@@ -28,8 +28,8 @@ final class EnvSettings {
    * {@code _PORT_8080_TCP[_PROTO|_PORT|_ADDR]}. Never Kafka properties, even under
    * {@code LORAFLOW_KAFKA_} (a Service named {@code loraflow-kafka}).
    */
-  private static final Pattern SERVICE_LINK = Pattern.compile(
-      "LORAFLOW(_[A-Z0-9_]+)?_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)");
+  private static final Pattern SERVICE_LINK = Pattern.compile("LORAFLOW(_[A-Z0-9_]+)?_"
+      + "(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)");
 
   /** Settings read (key → text) and the variables ignored, sorted. */
   record Read(Map<String, String> settings, List<String> ignored) {

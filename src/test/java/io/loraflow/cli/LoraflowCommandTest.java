@@ -79,7 +79,7 @@ class LoraflowCommandTest {
       "device --seconds x                    | Invalid value for option '--seconds': 'x' is not an int",
       "device --inference-device tpu         | must be one of auto, cpu, cuda",
       "config --bogus                        | Unknown option: '--bogus'",
-      "sevre                                 | Unknown command 'sevre'; the commands are serve, demo, device, config, help"})
+      "sevre                   | Unknown command 'sevre'; the commands are serve, demo, device, config, help"})
   void usageErrorsAreOneLineAndExitTwo(String args, String expected) {
     assertEquals(2, run(args.strip().split("\\s+")), err.toString());
     String e = err.toString();

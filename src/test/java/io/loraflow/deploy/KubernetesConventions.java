@@ -66,8 +66,10 @@ final class KubernetesConventions {
       Map<String, Object> tsc = map(t);
       keys.add(String.valueOf(tsc.get("topologyKey")));
       Map<String, Object> selector = map(at(tsc, "labelSelector", "matchLabels"));
-      if (selector.isEmpty() || !selector.entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())))) {
-        problems.add("topologySpreadConstraints " + tsc.get("topologyKey") + ": labelSelector does not select the pods");
+      boolean selectsPods = !selector.isEmpty()
+          && selector.entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())));
+      if (!selectsPods) {
+        problems.add("topologySpreadConstraints " + tsc.get("topologyKey") + ": labelSelector misses the pods");
       }
     }
     for (String key : List.of("topology.kubernetes.io/zone", "kubernetes.io/hostname")) {

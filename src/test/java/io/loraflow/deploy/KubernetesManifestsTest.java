@@ -106,7 +106,8 @@ class KubernetesManifestsTest {
   /** Compose, the topics job and the guide run the broker version of the pom's Kafka clients. */
   @Test
   void kafkaImagesAreTheVersionOfTheKafkaClients() throws Exception {
-    Matcher pom = Pattern.compile("<kafka.version>([^<]+)</kafka.version>").matcher(Files.readString(root.resolve("pom.xml")));
+    Matcher pom = Pattern.compile("<kafka.version>([^<]+)</kafka.version>")
+        .matcher(Files.readString(root.resolve("pom.xml")));
     assertTrue(pom.find(), "pom.xml: no kafka.version property");
     String clients = pom.group(1);
     List<String> found = new ArrayList<>();
