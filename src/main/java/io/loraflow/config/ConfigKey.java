@@ -10,6 +10,16 @@ import java.util.List;
  */
 public record ConfigKey(String name, Type type, Object defaultValue, Validator validator, String doc) {
 
+  /** The default as a flag, file or variable would give it ("" for an empty list). */
+  public String defaultText() {
+    return render(defaultValue);
+  }
+
+  static String render(Object v) {
+    return v instanceof List<?> l ? String.join(",", l.stream().map(Object::toString).toList())
+        : String.valueOf(v);
+  }
+
   /** Value types; {@link #parse} turns the text of a file, env var or flag into one. */
   public enum Type {
     STRING, INT, LONG, LIST;

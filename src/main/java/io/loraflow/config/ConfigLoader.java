@@ -9,37 +9,48 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds a {@link LoraflowConfig} from, lowest precedence first: defaults, a config file (JSON,
  * nested objects flattened with dots, or Java properties), environment variables
- * ({@code LORAFLOW_MAX_BATCH_SIZE} for {@code max.batch.size}) and flags ({@code --max-batch-size 8}
- * or {@code --max-batch-size=8}; Kafka properties as {@code --kafka.consumer.fetch.min.bytes=1}).
+ * ({@code LORAFLOW_MAX_BATCH_SIZE} for {@code max.batch.size}, see {@link EnvSettings}) and the
+ * command line's settings. Kafka properties ({@code kafka.*}) pass through, checked by
+ * {@link KafkaProperties}.
  */
 public final class ConfigLoader {
-  static final String ENV_PREFIX = "LORAFLOW_";
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
 
   private ConfigLoader() {
   }
 
   /**
-   * Loads the config. {@code args} may contain {@code --config <file>}; the file may also be named
-   * by {@code LORAFLOW_CONFIG}. Unknown keys and invalid values throw {@link ConfigException}.
+   * Loads the config. {@code configFile} may be null: then {@code LORAFLOW_CONFIG} names the file,
+   * if set. {@code flags} are the command line's settings (key → text). Unknown keys and invalid
+   * values throw {@link ConfigException}; environment variables that are not settings are ignored
+   * and logged in one warning.
    */
-  public static LoraflowConfig load(List<String> args, Map<String, String> env) {
-    Map<String, String> flags = parseFlags(args);
-    String file = flags.remove("config");
-    if (file == null) {
-      file = env.get(ENV_PREFIX + "CONFIG");
+  public static LoraflowConfig load(String configFile, Map<String, String> flags, Map<String, String> env) {
+    return load(configFile, flags, env, LOG::warn);
+  }
+
+  /** As {@link #load(String, Map, Map)}, the warning about ignored variables going to {@code warn}. */
+  static LoraflowConfig load(String configFile, Map<String, String> flags, Map<String, String> env,
+      Consumer<String> warn) {
+    String file = configFile != null ? configFile : env.get(EnvSettings.CONFIG_FILE);
+    EnvSettings.Read fromEnv = EnvSettings.read(env);
+    if (!fromEnv.ignored().isEmpty()) {
+      warn.accept(EnvSettings.warning(fromEnv.ignored()));
     }
     List<Map<String, String>> layers = new ArrayList<>();
     if (file != null) {
       layers.add(readFile(Path.of(file)));
     }
-    layers.add(fromEnv(env));
+    layers.add(fromEnv.settings());
     layers.add(flags);
     return fromLayers(layers);
   }
@@ -48,60 +59,38 @@ public final class ConfigLoader {
     Map<String, String> merged = new LinkedHashMap<>();
     layers.forEach(merged::putAll);
     Map<String, Object> values = new HashMap<>();
-    Map<String, String> passThrough = new HashMap<>();
+    Map<String, String> kafka = new HashMap<>();
     LoraflowConfig.keys().forEach((k, def) -> values.put(k, def.defaultValue()));
     merged.forEach((k, text) -> {
+      checkKey(k);
       ConfigKey def = LoraflowConfig.keys().get(k);
       if (def != null) {
         Object v = def.type().parse(k, text);
         def.validator().ensureValid(k, v);
         values.put(k, v);
-      } else if (LoraflowConfig.KAFKA_PREFIXES.stream().anyMatch(k::startsWith)) {
-        passThrough.put(k, text);
       } else {
-        throw new ConfigException("Unknown setting '" + k + "'. Known settings: "
-            + String.join(", ", LoraflowConfig.keys().keySet())
-            + ", and Kafka client properties under " + String.join(", ", LoraflowConfig.KAFKA_PREFIXES));
+        kafka.put(k, text);
       }
     });
-    return new LoraflowConfig(values, passThrough);
+    return new LoraflowConfig(values, kafka);
   }
 
   /**
-   * {@code --max-batch-size 8} → {@code max.batch.size=8}; Kafka pass-through keys stay verbatim.
-   * Also parses the {@code demo} and {@code device} commands' options.
+   * Throws {@link ConfigException}, naming the closest known key, unless {@code key} is a
+   * setting or a Kafka property.
    */
-  public static Map<String, String> parseFlags(List<String> args) {
-    Map<String, String> flags = new LinkedHashMap<>();
-    for (int i = 0; i < args.size(); i++) {
-      String arg = args.get(i);
-      if (!arg.startsWith("--")) {
-        throw new ConfigException("Unexpected argument '" + arg + "': settings are given as --key value");
-      }
-      String name = arg.substring(2);
-      String value;
-      int eq = name.indexOf('=');
-      if (eq >= 0) {
-        value = name.substring(eq + 1);
-        name = name.substring(0, eq);
-      } else if (i + 1 < args.size()) {
-        value = args.get(++i);
-      } else {
-        throw new ConfigException("Flag --" + name + " needs a value");
-      }
-      flags.put(name.startsWith("kafka.") || name.equals("config") ? name : name.replace('-', '.'), value);
+  public static void checkKey(String key) {
+    if (LoraflowConfig.keys().containsKey(key)) {
+      return;
     }
-    return flags;
-  }
-
-  static Map<String, String> fromEnv(Map<String, String> env) {
-    Map<String, String> out = new LinkedHashMap<>();
-    env.forEach((k, v) -> {
-      if (k.startsWith(ENV_PREFIX) && !k.equals(ENV_PREFIX + "CONFIG")) {
-        out.put(k.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
-      }
-    });
-    return out;
+    if (KafkaProperties.isKafkaKey(key)) {
+      KafkaProperties.check(key);
+      return;
+    }
+    throw new ConfigException("Unknown setting '" + key + "'"
+        + ClosestName.didYouMeanIfClose(key, LoraflowConfig.keys().keySet())
+        + " Settings: " + String.join(", ", LoraflowConfig.keys().keySet())
+        + ", and Kafka properties under " + KafkaProperties.PREFIX + " ('loraflow config' describes them).");
   }
 
   static Map<String, String> readFile(Path file) {

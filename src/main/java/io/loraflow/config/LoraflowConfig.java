@@ -18,8 +18,9 @@ import java.util.TreeMap;
 /**
  * The service's one typed config. Each setting is declared once below (key, type, default,
  * validator, doc); {@link ConfigLoader} fills it from a file, environment variables and flags, in
- * that order of precedence. Kafka client properties pass through verbatim under the prefixes
- * {@code kafka.consumer.}, {@code kafka.producer.} and {@code kafka.admin.}.
+ * that order of precedence. Kafka client properties pass through verbatim under {@code kafka.}
+ * (every client) and {@code kafka.consumer.}, {@code kafka.producer.}, {@code kafka.admin.} (one
+ * client, winning over {@code kafka.}); see {@link KafkaProperties}.
  */
 public final class LoraflowConfig {
 
@@ -57,10 +58,6 @@ public final class LoraflowConfig {
   public static final String ADAPTERS_SCAN_INTERVAL_MS = "adapters.scan.interval.ms";
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_HOST = "http.host";
-
-  /** Prefixes of Kafka client properties passed through verbatim (prefix stripped). */
-  public static final List<String> KAFKA_PREFIXES =
-      List.of("kafka.consumer.", "kafka.producer.", "kafka.admin.");
 
   private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
 
@@ -158,11 +155,12 @@ public final class LoraflowConfig {
   }
 
   private final Map<String, Object> values;
-  private final Map<String, String> passThrough;
+  /** Kafka properties as given, prefixes included ({@code kafka.consumer.client.id}). */
+  private final Map<String, String> kafka;
 
-  LoraflowConfig(Map<String, Object> values, Map<String, String> passThrough) {
+  LoraflowConfig(Map<String, Object> values, Map<String, String> kafka) {
     this.values = Map.copyOf(values);
-    this.passThrough = Collections.unmodifiableMap(new TreeMap<>(passThrough));
+    this.kafka = Collections.unmodifiableMap(new TreeMap<>(kafka));
   }
 
   /** The defaults, with {@code overrides} (key → text) applied and validated. */
@@ -198,29 +196,17 @@ public final class LoraflowConfig {
     return values.get(key);
   }
 
-  /** Kafka client properties for one client ({@code consumer}, {@code producer}, {@code admin}). */
-  public Map<String, String> kafka(String client) {
-    String prefix = "kafka." + client + ".";
-    Map<String, String> props = new LinkedHashMap<>();
-    passThrough.forEach((k, v) -> {
-      if (k.startsWith(prefix)) {
-        props.put(k.substring(prefix.length()), v);
-      }
-    });
-    return props;
+  /** One client's Kafka properties: the common {@code kafka.*} ones it defines, its own on top. */
+  public Map<String, String> kafka(KafkaProperties.Client client) {
+    return KafkaProperties.forClient(kafka, client);
   }
 
   /** The effective config as key → text, secrets masked; what {@code --print-config} prints. */
   public Map<String, String> describe() {
     Map<String, String> out = new LinkedHashMap<>();
-    KEYS.keySet().forEach(k -> out.put(k, render(values.get(k))));
-    passThrough.forEach((k, v) -> out.put(k, isSecret(k) ? "[hidden]" : v));
+    KEYS.keySet().forEach(k -> out.put(k, ConfigKey.render(values.get(k))));
+    kafka.forEach((k, v) -> out.put(k, isSecret(k) ? "[hidden]" : v));
     return out;
-  }
-
-  private static String render(Object v) {
-    return v instanceof List<?> l ? String.join(",", l.stream().map(Object::toString).toList())
-        : String.valueOf(v);
   }
 
   /** The settings reference as plain text ({@code loraflow config}). */
@@ -228,17 +214,23 @@ public final class LoraflowConfig {
     StringBuilder out = new StringBuilder("Settings (file < LORAFLOW_* env < --flags):\n\n");
     for (ConfigKey k : KEYS.values()) {
       out.append(String.format("  %-26s %-8s default %-24s %s%n", k.name(), k.type().name().toLowerCase(),
-          render(k.defaultValue()), k.doc()));
+          k.defaultText(), k.doc()));
     }
-    return out.append("\n  kafka.consumer.*, kafka.producer.*, kafka.admin.*: Kafka client properties, verbatim.\n")
-        .toString();
+    return out.append("""
+
+          kafka.*                    Kafka client properties, verbatim, for every client that defines
+                                     them (kafka.security.protocol=SASL_SSL).
+          kafka.consumer.*, kafka.producer.*, kafka.admin.*
+                                     for that client only; they win over kafka.*.
+        Unknown Kafka properties are refused, naming the closest known one.
+        """).toString();
   }
 
   /** The settings reference as the README's markdown table; a test keeps the README equal to it. */
   public static String markdownTable() {
     StringBuilder out = new StringBuilder("| Setting | Type | Default | Description |\n|---|---|---|---|\n");
     for (ConfigKey k : KEYS.values()) {
-      String dflt = render(k.defaultValue());
+      String dflt = k.defaultText();
       out.append("| `").append(k.name()).append("` | ").append(k.type().name().toLowerCase()).append(" | ")
           .append(dflt.isEmpty() ? "" : "`" + dflt + "`").append(" | ").append(k.doc()).append(" |\n");
     }

@@ -2,7 +2,6 @@ package io.loraflow.demo;
 
 import io.loraflow.broker.EmbeddedKafka;
 import io.loraflow.broker.Topics;
-import io.loraflow.config.ConfigLoader;
 import io.loraflow.config.LoraflowConfig;
 import io.loraflow.inference.ModelPackage;
 import io.loraflow.service.ClassifierService;
@@ -41,9 +40,11 @@ public final class Demo {
   private Demo() {
   }
 
-  public static int run(List<String> args) throws Exception {
-    Map<String, String> opts = ConfigLoader.parseFlags(args);
-    Path modelDir = Path.of(opts.getOrDefault("model", "models/fashion-mnist"));
+  /**
+   * Runs the demo with the package at {@code modelDir}; {@code events} null sends one and a half
+   * times its samples (three times with other tasks); the dashboard listens on {@code httpPort}.
+   */
+  public static int run(Path modelDir, Integer events, int httpPort) throws Exception {
     if (!Files.isRegularFile(modelDir.resolve("manifest.json"))) {
       System.err.println("demo: no model package at " + modelDir.toAbsolutePath()
           + " (run from the repository root, or pass --model DIR)");
@@ -59,8 +60,7 @@ public final class Demo {
         taskSamples.put(task, SampleSet.load(dir));
       }
     }
-    int events = Integer.parseInt(opts.getOrDefault("events",
-        String.valueOf(samples.samples().size() * (taskSamples.isEmpty() ? 1 : 3) / 2)));
+    int count = events != null ? events : samples.samples().size() * (taskSamples.isEmpty() ? 1 : 3) / 2;
 
     System.out.println("demo: starting an embedded Kafka broker…");
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
@@ -79,13 +79,13 @@ public final class Demo {
             LoraflowConfig.FETCH_ALLOWED_ROOTS, samples.dir() + taskSamples.values().stream()
                 .map(t -> "," + t.dir()).collect(java.util.stream.Collectors.joining()),
             LoraflowConfig.FETCH_ALLOWED_TARGETS, "127.0.0.1/32",
-            LoraflowConfig.HTTP_PORT, opts.getOrDefault("http.port", "0")));
+            LoraflowConfig.HTTP_PORT, String.valueOf(httpPort)));
         System.out.println("demo: loading the model " + modelDir + " and joining the group…");
         ClassifierService service = new ClassifierService(config);
         vertx.deployVerticle(service).await();
         System.out.println("demo: dashboard at http://127.0.0.1:" + service.httpPort() + "/");
         long start = System.nanoTime();
-        Map<String, String> truth = publish(kafka.bootstrapServers(), samples, taskSamples, events,
+        Map<String, String> truth = publish(kafka.bootstrapServers(), samples, taskSamples, count,
             http.actualPort());
         return collect(kafka.bootstrapServers(), truth, start);
       } finally {

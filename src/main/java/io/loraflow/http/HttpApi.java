@@ -61,6 +61,11 @@ public final class HttpApi {
   public Future<HttpServer> listen(String host, int port) {
     Router router = Router.router(vertx);
     router.get("/health/live").handler(rc -> json(rc, 200, new JsonObject().put("status", "UP")));
+    // Startup probe: up once the model is loaded and warmed up (HTTP answers from the start).
+    router.get("/health/started").handler(rc -> {
+      boolean started = readiness.get().getBoolean("modelLoaded", false);
+      json(rc, started ? 200 : 503, new JsonObject().put("status", started ? "UP" : "DOWN"));
+    });
     router.get("/health/ready").handler(rc -> {
       JsonObject r = readiness.get();
       json(rc, r.getBoolean("ready") ? 200 : 503, r);

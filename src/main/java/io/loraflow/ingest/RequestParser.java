@@ -88,7 +88,7 @@ public final class RequestParser {
             && ((Number) v).longValue() <= 1000;
         case "deadline" -> v instanceof String; // parsed below, with its own error
         case "attributes" -> v instanceof JsonObject;
-        default -> false;
+        default -> true; // unknown fields are allowed (a producer's additions)
       };
       if (!ok) {
         return false;

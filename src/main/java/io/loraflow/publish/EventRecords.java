@@ -4,6 +4,7 @@ import io.loraflow.error.StageException;
 import io.loraflow.ingest.Event;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
@@ -11,7 +12,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * Builds the output records. A result (schemas/classification-result.schema.json) keeps the
- * input's key. A dead letter follows Kafka Connect's dead-letter-queue convention: the original
+ * input's key and its trace context headers ({@link #TRACE_HEADERS}), so a trace goes on past the
+ * service. A dead letter follows Kafka Connect's dead-letter-queue convention: the original
  * key, value and headers unchanged, plus {@code loraflow.error.*} headers that say why
  * (schemas/dead-letter.schema.json) — so a dead letter is never larger than its record plus those
  * headers, and replaying one is producing it back to the input topic.
@@ -30,6 +32,9 @@ public final class EventRecords {
   /** Set (to the value's size in bytes) when the value had to be left out to fit the producer's limit. */
   public static final String H_VALUE_OMITTED = "loraflow.error.value.omitted.bytes";
 
+  /** W3C Trace Context and Baggage headers, as OpenTelemetry's Kafka instrumentation writes them. */
+  public static final List<String> TRACE_HEADERS = List.of("traceparent", "tracestate", "baggage");
+
   /** Record-batch and record framing added to key, value and headers (an upper bound). */
   private static final int FRAMING_BYTES = 128;
 
@@ -37,7 +42,13 @@ public final class EventRecords {
   }
 
   public static ProducerRecord<byte[], byte[]> result(String topic, Event input, byte[] json) {
-    return new ProducerRecord<>(topic, null, input.key(), json);
+    RecordHeaders headers = new RecordHeaders();
+    for (Header h : input.headers()) {
+      if (TRACE_HEADERS.contains(h.key().toLowerCase(Locale.ROOT))) {
+        headers.add(h);
+      }
+    }
+    return new ProducerRecord<>(topic, null, null, input.key(), json, headers);
   }
 
   /** The dead letter of {@code input}; {@code keepValue} false leaves the value out (too large). */

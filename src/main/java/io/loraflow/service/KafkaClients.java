@@ -1,5 +1,6 @@
 package io.loraflow.service;
 
+import io.loraflow.config.KafkaProperties.Client;
 import io.loraflow.config.LoraflowConfig;
 import java.util.HashMap;
 import java.util.Locale;
@@ -8,8 +9,8 @@ import java.util.UUID;
 
 /**
  * Kafka client properties: the service's defaults for its delivery contract and throughput, then
- * the user's {@code kafka.consumer.*} / {@code kafka.producer.*} pass-through on top (the user
- * always wins). Keys and values are raw bytes: the service reads and writes them unchanged.
+ * the user's Kafka properties on top ({@code kafka.*}, then {@code kafka.consumer.*} etc.; the
+ * user always wins). Keys and values are raw bytes: the service reads and writes them unchanged.
  */
 public final class KafkaClients {
   /** The producer's default {@code max.request.size}. */
@@ -35,7 +36,7 @@ public final class KafkaClients {
       // Upstream transactions: only read what was committed.
       p.put("isolation.level", "read_committed");
     }
-    Map<String, String> user = config.kafka("consumer");
+    Map<String, String> user = config.kafka(Client.CONSUMER);
     String protocol = user.getOrDefault("group.protocol", "classic").toLowerCase(Locale.ROOT);
     if (protocol.equals("classic")) {
       // The classic protocol's client-side assignor; KIP-848's "consumer" protocol assigns on
@@ -68,7 +69,7 @@ public final class KafkaClients {
       // to repeat itself after a timeout could land twice and out of order.
       p.put("delivery.timeout.ms", Integer.toString(Integer.MAX_VALUE));
     }
-    p.putAll(config.kafka("producer"));
+    p.putAll(config.kafka(Client.PRODUCER));
     return p;
   }
 
@@ -85,7 +86,7 @@ public final class KafkaClients {
   public static Map<String, String> admin(LoraflowConfig config) {
     Map<String, String> p = new HashMap<>();
     p.put("bootstrap.servers", config.getString(LoraflowConfig.BOOTSTRAP_SERVERS));
-    p.putAll(config.kafka("admin"));
+    p.putAll(config.kafka(Client.ADMIN));
     return p;
   }
 }

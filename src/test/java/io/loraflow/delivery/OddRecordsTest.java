@@ -36,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OddRecordsTest {
   static final int HEALTHY = 300;
+  private static final String TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
   @TempDir
   Path tmp;
@@ -50,10 +51,18 @@ class OddRecordsTest {
     nullHeader.add("id", null);
     odd.add(new ProducerRecord<>("", null, null, "null-header".getBytes(StandardCharsets.UTF_8),
         good.getBytes(StandardCharsets.UTF_8), nullHeader));
+    // Trace context goes on to the result; other headers (content-type: JSON) do not.
+    RecordHeaders traced = new RecordHeaders();
+    traced.add("traceparent", TRACEPARENT.getBytes(StandardCharsets.UTF_8));
+    traced.add("tracestate", "vendor=abc".getBytes(StandardCharsets.UTF_8));
+    traced.add("content-type", "application/json".getBytes(StandardCharsets.UTF_8));
+    odd.add(new ProducerRecord<>("", null, null, "traced".getBytes(StandardCharsets.UTF_8),
+        request("traced", images.get(0)).getBytes(StandardCharsets.UTF_8), traced));
     byte[] noise = new byte[900_000];
     new Random(7).nextBytes(noise);
     RecordHeaders png = new RecordHeaders();
     png.add("content-type", "image/png".getBytes(StandardCharsets.UTF_8));
+    png.add("traceparent", TRACEPARENT.getBytes(StandardCharsets.UTF_8));
     odd.add(new ProducerRecord<>("", null, null, "random-900k".getBytes(StandardCharsets.UTF_8), noise, png));
     odd.add(new ProducerRecord<>("", null, null, "null-value".getBytes(StandardCharsets.UTF_8), (byte[]) null));
     odd.add(new ProducerRecord<>("", null, null, null, request("null-key", images.get(1)).getBytes(StandardCharsets.UTF_8)));
@@ -75,8 +84,13 @@ class OddRecordsTest {
     }
     assertEquals(1, nullKeys, "the null-key record has one outcome");
     assertTrue(byKey.get("null-header").value().containsKey("labels"), "a null header value is still classified");
+    Out tracedOut = byKey.get("traced");
+    assertTrue(tracedOut.value().containsKey("labels"), tracedOut.value().encode());
+    assertEquals(Map.of("traceparent", TRACEPARENT, "tracestate", "vendor=abc"), tracedOut.headers(),
+        "the result carries the trace context, and only that");
     Out noiseOut = byKey.get("random-900k");
     assertNotNull(noiseOut.headers().get("loraflow.error.reason"));
+    assertEquals(TRACEPARENT, noiseOut.headers().get("traceparent"), "a dead letter keeps every header");
     assertEquals(noise.length, noiseOut.raw().length, "the dead letter carries the original bytes, not a larger form");
     assertEquals("INVALID_EVENT", byKey.get("null-value").value().getString("reason"));
     assertTrue(byKey.get("epoch-timestamp").value().getString("reason").equals("EXPIRED"),

@@ -1,6 +1,7 @@
 package io.loraflow.deploy;
 
 import io.loraflow.config.ConfigException;
+import io.loraflow.config.ConfigLoader;
 import io.loraflow.config.LoraflowConfig;
 import java.io.IOException;
 import java.io.StringReader;
@@ -26,7 +27,8 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * Reads the deployment files under {@code deploy/} and finds every loraflow setting they set:
  * {@code LORAFLOW_*} variables (Dockerfile ENV/ARG, compose and Kubernetes env, and any mention in
- * any file, since the service reads every {@code LORAFLOW_*} variable as a setting), keys of
+ * any file, since the service ignores a variable that is not a setting with no more than a
+ * warning), keys of
  * loraflow config files ({@code loraflow*.properties|json}, standalone or in a ConfigMap) and
  * {@code --flags} after {@code serve}. {@link #problems()} lists each one that is not a real config
  * key or Kafka pass-through, or whose literal value the config rejects, naming file and key.
@@ -154,7 +156,7 @@ final class DeployFiles {
     return name.startsWith("loraflow") && (name.endsWith(".properties") || name.endsWith(".json"));
   }
 
-  /** Any LORAFLOW_X in any file: ConfigLoader turns every such variable into a setting. */
+  /** Any LORAFLOW_X in any file: a mistyped one would be ignored by the service. */
   private void scanEnvTokens(Path f, String text) {
     Matcher m = ENV_TOKEN.matcher(text);
     Set<String> seen = new LinkedHashSet<>();
@@ -478,16 +480,11 @@ final class DeployFiles {
 
   // ---------------------------------------------------------------- checking
 
-  static boolean isKnown(String key) {
-    return LoraflowConfig.keys().containsKey(key) || LoraflowConfig.KAFKA_PREFIXES.stream()
-        .anyMatch(p -> key.startsWith(p) && key.length() > p.length());
-  }
-
   private void check(Setting s) {
-    if (!isKnown(s.key())) {
-      problem(s.file(), "unknown loraflow setting '" + s.key() + "' (" + s.origin() + "); valid: "
-          + String.join(", ", LoraflowConfig.keys().keySet()) + ", kafka.consumer.*, "
-          + "kafka.producer.*, kafka.admin.*");
+    try {
+      ConfigLoader.checkKey(s.key());
+    } catch (ConfigException e) {
+      problem(s.file(), "unknown loraflow setting '" + s.key() + "' (" + s.origin() + "): " + e.getMessage());
       return;
     }
     if (s.value() != null && LoraflowConfig.keys().containsKey(s.key())) {

@@ -130,7 +130,7 @@ class DeployFilesTest {
     assertProbe(c, "readinessProbe", "/health/ready", port);
     if (c.get("startupProbe") != null) {
       String path = str(at(c, "startupProbe", "httpGet", "path"));
-      assertTrue(List.of("/health/live", "/health/ready").contains(path), "startupProbe path " + path);
+      assertEquals("/health/started", path, "startupProbe path: the model must be loaded");
       assertEquals(port, resolvePort(c, at(c, "startupProbe", "httpGet", "port")), "startupProbe port");
     }
     Map<String, Object> resources = map(c.get("resources"));

@@ -125,6 +125,7 @@ class HttpApiTest {
   @Test
   void healthProbes() {
     assertEquals(200, get("/health/live").statusCode());
+    assertEquals(200, get("/health/started").statusCode(), "the model is loaded");
     HttpResponse<Buffer> ready = get("/health/ready");
     assertEquals(200, ready.statusCode(), ready.bodyAsString());
     assertTrue(ready.bodyAsJsonObject().getBoolean("groupJoined"));

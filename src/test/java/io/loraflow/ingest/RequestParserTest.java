@@ -26,6 +26,13 @@ class RequestParserTest {
   }
 
   @Test
+  void unknownFieldsAreIgnored() {
+    ImageRequest r = parser.parse(Buffer.buffer(
+        "{\"image\":\"a.png\",\"producer\":\"cam-7\",\"extra\":{\"nested\":[1]}}"), Map.of(), "t-0-1");
+    assertEquals("a.png", r.image());
+  }
+
+  @Test
   void idDefaultsToTopicPartitionOffset() {
     assertEquals("t-0-1", parser.parse(Buffer.buffer("{\"image\":\"a.png\"}"), Map.of(), "t-0-1").id());
   }
@@ -82,6 +89,6 @@ class RequestParserTest {
         assertTrue(valid, "the fast check accepted what the schema rejects: " + c);
       }
     }
-    assertEquals(4, fast, "the plain requests take the fast path");
+    assertEquals(5, fast, "the plain requests take the fast path");
   }
 }

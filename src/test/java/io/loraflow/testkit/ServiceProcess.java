@@ -131,7 +131,7 @@ public final class ServiceProcess implements AutoCloseable {
    * (SIGSEGV, exit 139, no hs_err file) while initialising when {@code java.class.path} is longer
    * than about 4 KB — and surefire sets that property to the full test class path.
    */
-  static synchronized Path pathingJar() {
+  public static synchronized Path pathingJar() {
     Path jar = LOG_DIR.resolve("service-classpath.jar").toAbsolutePath();
     if (pathingJar != null) {
       return pathingJar;
