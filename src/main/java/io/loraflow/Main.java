@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Command line: {@code serve} runs the service, {@code demo} runs it against an embedded broker
- * with the bundled model, {@code config} prints the settings reference.
+ * with the bundled model, {@code config} prints the settings reference, {@code --version} the
+ * build.
  */
 public final class Main {
   private Main() {
@@ -33,6 +34,7 @@ public final class Main {
         case "serve" -> serve(rest);
         case "demo" -> System.exit(Demo.run(rest));
         case "device" -> System.exit(device(rest));
+        case "--version", "version" -> System.out.println(BuildInfo.current().describe());
         case "config" -> System.out.print(rest.contains("--markdown") ? LoraflowConfig.markdownTable()
             : LoraflowConfig.textReference());
         default -> usage(command.equals("help") || command.equals("--help") ? 0 : 2);
@@ -99,6 +101,7 @@ public final class Main {
                   (auto: CUDA if it works) and bare ONNX Runtime images/s
           config  print every setting with its default and description (--markdown: as
                   the README's table)
+          --version  print the version and the git commit it was built from
         """);
     System.exit(exit);
   }
