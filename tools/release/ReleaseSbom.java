@@ -39,7 +39,8 @@ import java.util.zip.ZipFile;
  * manifest's {@code license} and {@code training_data}); licence corrections where a POM's
  * licence name maps to the wrong SPDX id (EXTRAS {@code licenseCorrections}); the jar's SHA-256
  * and commit on the BOM's subject. It fails when a component declares no licence, naming it.
- * Same inputs, same bytes out.
+ * Same inputs, same bytes out. Without a fresh BOM (the plugin skips in offline mode) it deletes
+ * the stale outputs and warns: the jar still builds, with nothing claiming to describe it.
  */
 public final class ReleaseSbom {
   private static final Pattern NATIVE = Pattern.compile(".*\\.(so(\\.[0-9]+)*|dll|dylib|jnilib|a)");
@@ -61,6 +62,16 @@ public final class ReleaseSbom {
       System.exit(2);
     }
     Path bomFile = Path.of(args[0]);
+    List<Path> outputs = List.of(bomFile, Path.of(args[4]), Path.of(args[5]));
+    if (!Files.exists(bomFile) || completed(new JsonObject(Files.readString(bomFile)))) {
+      // cyclonedx-maven-plugin skips in offline mode (-o): what is there describes an older build.
+      for (Path stale : outputs) {
+        Files.deleteIfExists(stale);
+      }
+      System.err.println("ReleaseSbom: WARNING: cyclonedx-maven-plugin wrote no SBOM (it skips with -o, offline):"
+          + " no SBOM, licence report or notices for this jar; build online for a release");
+      return;
+    }
     Path models = Path.of(args[2]);
     if (!Files.isDirectory(models)) {
       fail(models + " is not a directory: the SBOM would leave out the bundled models");
@@ -78,6 +89,11 @@ public final class ReleaseSbom {
       Files.writeString(Path.of(args[4]), sbom.report(extras));
       Files.writeString(Path.of(args[5]), sbom.notices());
     }
+  }
+
+  /** True for a BOM this program already completed: the plugin did not write it this build. */
+  private static boolean completed(JsonObject bom) {
+    return !propertyOf(bom.getJsonObject("metadata").getJsonObject("component"), "loraflow:jar.sha256").isEmpty();
   }
 
   private static void fail(String message) {

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +35,8 @@ class ReleaseSbomTest {
   private static final byte[] NATIVE = "\u007fELF native bytes".getBytes(StandardCharsets.UTF_8);
   private static final byte[] GRAPH = "onnx graph bytes".getBytes(StandardCharsets.UTF_8);
 
+  @TempDir
+  static Path classes;
   @TempDir
   Path tmp;
   Path bom;
@@ -121,6 +125,18 @@ class ReleaseSbomTest {
   }
 
   @Test
+  void anSbomTheBuildDidNotRewriteIsRemovedNotCompletedTwice() throws Exception {
+    assertEquals(0, run(bom).exit);
+    // An offline build: the plugin skipped, the last build's completed SBOM is still there.
+    Result r = run(bom);
+    assertEquals(0, r.exit, "the jar still builds");
+    assertTrue(r.output.contains("WARNING: cyclonedx-maven-plugin wrote no SBOM"), r.output);
+    for (String stale : List.of("loraflow.cdx.json", "report.md", "notices.txt")) {
+      assertFalse(Files.exists(tmp.resolve(stale)), stale + " would describe an older jar");
+    }
+  }
+
+  @Test
   void aComponentWithoutALicenceFailsTheBuildNamingIt() throws Exception {
     JsonObject b = new JsonObject(Files.readString(bom));
     b.getJsonArray("components").add(component("mystery", null).put("group", "org.other")
@@ -143,11 +159,20 @@ class ReleaseSbomTest {
   private record Result(int exit, String output) {
   }
 
+  /** Compiled once here; pom.xml runs the source file directly, which compiles it on every run. */
+  @BeforeAll
+  static void compile() throws IOException {
+    int rc = ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(),
+        "-cp", System.getProperty("java.class.path"), Path.of("tools/release/ReleaseSbom.java").toString());
+    assertEquals(0, rc, "tools/release/ReleaseSbom.java does not compile");
+  }
+
   /** As pom.xml runs it: on the project's class path (Vert.x's JSON), plus the dependency jar. */
   private Result run(Path bomFile) throws Exception {
-    String classpath = System.getProperty("java.class.path") + File.pathSeparator + dependency;
+    String classpath = String.join(File.pathSeparator, classes.toString(), System.getProperty("java.class.path"),
+        dependency.toString());
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", classpath, Path.of("tools/release/ReleaseSbom.java").toAbsolutePath().toString(),
+        "-cp", classpath, "ReleaseSbom",
         bomFile.toString(), jar.toString(), tmp.resolve("models").toString(), tmp.resolve("extras.json").toString(),
         tmp.resolve("report.md").toString(), tmp.resolve("notices.txt").toString()));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
