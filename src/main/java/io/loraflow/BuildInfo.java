@@ -6,40 +6,50 @@ import java.io.UncheckedIOException;
 import java.util.Properties;
 
 /**
- * The build's version and git commit, from {@code /loraflow-build.properties} on the class path
- * (keys {@code version} and {@code commit}); {@code unknown} where the build wrote none.
+ * Which build is running: the project version and the git commit it was built from, as Maven
+ * filtered them into {@code io/loraflow/build.properties}. {@code --version}, the health probes,
+ * the {@code loraflow_build_info} metric and every result report them.
+ *
+ * <p>The commit is {@code unknown} for a build without a .git (a source tarball, a Docker build
+ * context) unless {@code -Dgit.commit.id.full=SHA} named it, and ends in {@code -dirty} when the
+ * working tree had uncommitted changes.
  */
-public final class BuildInfo {
-  static final String RESOURCE = "/loraflow-build.properties";
+public record BuildInfo(String version, String commit) {
   private static final String UNKNOWN = "unknown";
-  private static final Properties PROPS = load();
+  private static final BuildInfo CURRENT = load();
 
-  private BuildInfo() {
+  /** This jar's build. */
+  public static BuildInfo current() {
+    return CURRENT;
   }
 
-  public static String version() {
-    return value("version");
+  /** From the keys {@code version}, {@code commit} and {@code dirty}; unfiltered values are unknown. */
+  static BuildInfo of(Properties p) {
+    String commit = value(p, "commit");
+    boolean dirty = Boolean.parseBoolean(p.getProperty("dirty")) && !commit.equals(UNKNOWN);
+    return new BuildInfo(value(p, "version"), dirty ? commit + "-dirty" : commit);
   }
 
-  public static String commit() {
-    return value("commit");
+  /** One line for {@code --version}. */
+  public String describe() {
+    return "loraflow " + version + " (commit " + commit + ")";
   }
 
-  private static String value(String key) {
-    String v = PROPS.getProperty(key, "").strip();
-    // An unfiltered resource still says ${...}.
+  private static String value(Properties p, String key) {
+    String v = p.getProperty(key, "").trim();
+    // "${...}": the file was not filtered (run from sources without Maven).
     return v.isEmpty() || v.startsWith("${") ? UNKNOWN : v;
   }
 
-  private static Properties load() {
+  private static BuildInfo load() {
     Properties p = new Properties();
-    try (InputStream in = BuildInfo.class.getResourceAsStream(RESOURCE)) {
+    try (InputStream in = BuildInfo.class.getResourceAsStream("build.properties")) {
       if (in != null) {
         p.load(in);
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + RESOURCE, e);
+      throw new UncheckedIOException("reading io/loraflow/build.properties", e);
     }
-    return p;
+    return of(p);
   }
 }

@@ -61,7 +61,7 @@ public final class LoraflowCommand implements Callable<Integer> {
   static final class Version implements IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"loraflow " + BuildInfo.version() + " (commit " + BuildInfo.commit() + ")"};
+      return new String[] {BuildInfo.current().describe()};
     }
   }
 }

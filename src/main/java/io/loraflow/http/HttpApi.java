@@ -1,5 +1,6 @@
 package io.loraflow.http;
 
+import io.loraflow.BuildInfo;
 import io.loraflow.error.Reason;
 import io.loraflow.error.StageException;
 import io.loraflow.ingest.ImageRequest;
@@ -60,7 +61,7 @@ public final class HttpApi {
 
   public Future<HttpServer> listen(String host, int port) {
     Router router = Router.router(vertx);
-    router.get("/health/live").handler(rc -> json(rc, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/live").handler(rc -> json(rc, 200, withBuild(new JsonObject().put("status", "UP"))));
     // Startup probe: up once the model is loaded and warmed up (HTTP answers from the start).
     router.get("/health/started").handler(rc -> {
       boolean started = readiness.get().getBoolean("modelLoaded", false);
@@ -68,7 +69,7 @@ public final class HttpApi {
     });
     router.get("/health/ready").handler(rc -> {
       JsonObject r = readiness.get();
-      json(rc, r.getBoolean("ready") ? 200 : 503, r);
+      json(rc, r.getBoolean("ready") ? 200 : 503, withBuild(r));
     });
     router.get("/metrics").handler(this::metrics);
     router.get("/api/dashboard").handler(rc -> json(rc, 200, dashboard()));
@@ -150,6 +151,11 @@ public final class HttpApi {
         .put("meanBatchSize", metrics.batchSize().mean())
         .put("maxBatchSize", metrics.batchSize().max())
         .put("recent", metrics.recent().toJson());
+  }
+
+  /** Health answers name the build, so a rollout can be followed probe by probe. */
+  private static JsonObject withBuild(JsonObject health) {
+    return health.put("version", BuildInfo.current().version()).put("commit", BuildInfo.current().commit());
   }
 
   private static void json(RoutingContext rc, int status, JsonObject body) {

@@ -1,5 +1,6 @@
 package io.loraflow.metrics;
 
+import io.loraflow.BuildInfo;
 import io.loraflow.error.Reason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -22,7 +23,7 @@ import java.util.function.Supplier;
  * The service's meters, in Triton's split: events by outcome and reason, time per stage (queue,
  * fetch, decode+preprocess, inference, publish) and end to end, batch sizes and inference runs.
  * Gauges (in flight, paused partitions, device) are registered by their owners through
- * {@link #gauge}. Consumer lag per partition comes from the Kafka client's own metrics
+ * {@link #gauge}; {@code loraflow_build_info} names the running version and commit. Consumer lag per partition comes from the Kafka client's own metrics
  * ({@code kafka_consumer_fetch_manager_records_lag}). Any thread.
  */
 public final class ServiceMetrics {
@@ -66,6 +67,10 @@ public final class ServiceMetrics {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     registry.gauge("process.resident.memory.bytes", this, m -> residentBytes());
+    BuildInfo build = BuildInfo.current();
+    io.micrometer.core.instrument.Gauge.builder("loraflow.build.info", () -> 1)
+        .description("1, labelled with the running build's version and git commit")
+        .tags("version", build.version(), "commit", build.commit()).register(registry);
   }
 
   public MeterRegistry registry() {

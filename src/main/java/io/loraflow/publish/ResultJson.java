@@ -2,6 +2,7 @@ package io.loraflow.publish;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.loraflow.BuildInfo;
 import io.loraflow.inference.Classification;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.time.Instant;
  */
 public final class ResultJson {
   private static final JsonFactory FACTORY = new JsonFactory();
+  private static final BuildInfo BUILD = BuildInfo.current();
 
   private ResultJson() {
   }
@@ -40,6 +42,10 @@ public final class ResultJson {
       g.writeStringField("name", c.modelName());
       g.writeStringField("version", c.modelVersion());
       g.writeStringField("task", c.task());
+      g.writeEndObject();
+      g.writeObjectFieldStart("service");
+      g.writeStringField("version", BUILD.version());
+      g.writeStringField("commit", BUILD.commit());
       g.writeEndObject();
       g.writeStringField("device", c.device());
       if (topic != null) {

@@ -2,6 +2,7 @@ package io.loraflow.service;
 
 import static io.loraflow.config.LoraflowConfig.*;
 
+import io.loraflow.BuildInfo;
 import io.loraflow.batch.MicroBatcher;
 import io.loraflow.broker.BrokerWatch;
 import io.loraflow.config.LoraflowConfig;
@@ -88,8 +89,8 @@ public final class ClassifierService extends VerticleBase {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    LOG.info("event=starting model={} input={} group={}", config.modelDir(), config.getString(INPUT_TOPIC),
-        config.getString(GROUP_ID));
+    LOG.info("event=starting version={} commit={} model={} input={} group={}", BuildInfo.current().version(),
+        BuildInfo.current().commit(), config.modelDir(), config.getString(INPUT_TOPIC), config.getString(GROUP_ID));
     Future<Void> httpUp = startHttpIfEnabled(model);
     return httpUp
         .compose(v -> vertx.executeBlocking(() -> {

@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The deployment files (deploy/) set only real settings, and their pieces agree with each other:
  * probes on the HTTP port the config sets, KEDA on the config's group and topic, a GPU variant
- * that asks for a GPU, Dockerfiles that build the jar and run {@code serve}. No Docker, no
- * Kubernetes, no Kafka: the files are parsed.
+ * that asks for a GPU, Dockerfiles that build the jar, ship its SBOM and licences and run
+ * {@code serve}. No Docker, no Kubernetes, no Kafka: the files are parsed.
  */
 class DeployFilesTest {
   private static final String HTTP_PORT = "http.port";
@@ -321,7 +321,7 @@ class DeployFilesTest {
   // ------------------------------------------------------------------------------ Dockerfiles
 
   @Test
-  void dockerfilesBuildTheJarAndRunServeAsNonRootOnTheHttpPort() {
+  void dockerfilesBuildTheJarShipItsSbomAndRunServeAsNonRootOnTheHttpPort() {
     List<Path> dockerfiles = files.texts.keySet().stream()
         .filter(p -> p.startsWith(root.resolve("deploy/docker")))
         .filter(p -> p.getFileName().toString().startsWith("Dockerfile")
@@ -371,6 +371,11 @@ class DeployFilesTest {
           name + ": ENTRYPOINT should be java ... -jar loraflow.jar serve: " + entrypoint);
       assertTrue(entrypoint.stream().anyMatch(w -> w.startsWith("-XX:MaxRAMPercentage")),
           name + ": set -XX:MaxRAMPercentage so the heap follows the container limit");
+      String copied = String.join(" ", finalStage.stream().filter(i -> i[0].equals("COPY")).map(i -> i[1]).toList());
+      for (String shipped : List.of("target/loraflow.cdx.json", "target/loraflow-third-party-licenses.md",
+          "target/loraflow-third-party-notices.txt", "/LICENSE", "/NOTICE")) {
+        assertTrue(copied.contains(shipped), name + ": the image should carry " + shipped + " (docs/release.md)");
+      }
 
       if (name.endsWith(".cuda")) {
         assertTrue(runtimeImage.matches("nvidia/cuda:12\\.[0-9.]+-cudnn9?-runtime-ubuntu[0-9.]+"),

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.loraflow.BuildInfo;
 import io.loraflow.config.LoraflowConfig;
 import io.loraflow.service.ClassifierService;
 import io.loraflow.testkit.OnnxModels;
@@ -101,6 +102,10 @@ class HttpApiTest {
     assertEquals(viaKafka.getJsonArray("labels"), viaJson.getJsonArray("labels"));
     assertEquals(viaKafka.getJsonArray("scores"), viaJson.getJsonArray("scores"));
     assertEquals(viaKafka.getJsonArray("labels").getString(0), raw.bodyAsJsonObject().getJsonArray("labels").getString(0));
+    JsonObject build = new JsonObject().put("version", BuildInfo.current().version())
+        .put("commit", BuildInfo.current().commit());
+    assertEquals(build, viaKafka.getJsonObject("service"));
+    assertEquals(build, viaJson.getJsonObject("service"));
     JsonObject noSource = viaJson.copy();
     noSource.put("source", new JsonObject().put("topic", "http").put("partition", 0).put("offset", 0));
     assertNull(Schemas.errors(Schemas.validator("classification-result.schema.json"), noSource));
@@ -123,12 +128,19 @@ class HttpApiTest {
   }
 
   @Test
-  void healthProbes() {
-    assertEquals(200, get("/health/live").statusCode());
+  void healthProbesNameTheBuild() {
+    HttpResponse<Buffer> live = get("/health/live");
+    assertEquals(200, live.statusCode());
     assertEquals(200, get("/health/started").statusCode(), "the model is loaded");
     HttpResponse<Buffer> ready = get("/health/ready");
     assertEquals(200, ready.statusCode(), ready.bodyAsString());
     assertTrue(ready.bodyAsJsonObject().getBoolean("groupJoined"));
+    for (JsonObject health : List.of(live.bodyAsJsonObject(), ready.bodyAsJsonObject())) {
+      assertEquals(BuildInfo.current().version(), health.getString("version"), health.encode());
+      assertEquals(BuildInfo.current().commit(), health.getString("commit"), health.encode());
+    }
+    // Maven filtered the real version in: the pom's, not a placeholder.
+    assertTrue(BuildInfo.current().version().matches("\\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), BuildInfo.current().version());
   }
 
   @Test
@@ -172,6 +184,8 @@ class HttpApiTest {
     }
     assertEquals(0, value(text, "loraflow_events_in_flight"));
     assertEquals(1, value(text, "loraflow_inference_device\\{device=\"CPU\"\\}"));
+    assertEquals(1, value(text, "loraflow_build_info\\{commit=\"" + Pattern.quote(BuildInfo.current().commit())
+        + "\",version=\"" + Pattern.quote(BuildInfo.current().version()) + "\"\\}"));
     assertTrue(text.contains("kafka_consumer_fetch_manager_records_lag"), "consumer lag per partition");
     assertTrue(text.contains("client_id=\"" + CLIENT_ID + "\""), "kafka.consumer.client.id reached the consumer");
     assertTrue(value(text, "jvm_memory_used_bytes\\{area=\"heap\",id=\"[^\"]+\"\\}") > 0);
