@@ -45,19 +45,34 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private final Path dataDir;
   private final boolean ownsDataDir;
+  /** Where the relayed listener is advertised (a test's relay in front of it); 0: no such listener. */
+  private final int relayAdvertisedPort;
   private int port;
   private int controllerPort;
+  private int relayedPort;
   private KafkaRaftServer server;
 
-  private EmbeddedKafka(Path dataDir, boolean ownsDataDir) {
+  private EmbeddedKafka(Path dataDir, boolean ownsDataDir, int relayAdvertisedPort) {
     this.dataDir = dataDir;
     this.ownsDataDir = ownsDataDir;
+    this.relayAdvertisedPort = relayAdvertisedPort;
   }
 
   /** Starts a broker on a fresh temporary directory that {@link #close()} deletes. */
   public static EmbeddedKafka start() {
+    return startRelayed(0);
+  }
+
+  /**
+   * As {@link #start()}, plus a second client listener for a relay (a test's proxy in front of
+   * the broker): it binds a free port, {@link #relayedListenerPort()}, and is advertised at
+   * {@code 127.0.0.1:advertisedPort}, so a client that bootstraps at the relay keeps talking
+   * through it. The broker's own traffic (inter-broker, controller) stays on its main listeners.
+   * {@code advertisedPort} 0 means no such listener.
+   */
+  public static EmbeddedKafka startRelayed(int advertisedPort) {
     try {
-      return start(Files.createTempDirectory("loraflow-kafka-"), true);
+      return start(Files.createTempDirectory("loraflow-kafka-"), true, advertisedPort);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -68,12 +83,12 @@ public final class EmbeddedKafka implements AutoCloseable {
    * as is if already formatted). {@code null} means a temporary directory deleted on close.
    */
   public static EmbeddedKafka start(Path dataDir) {
-    return dataDir == null ? start() : start(dataDir, false);
+    return dataDir == null ? start() : start(dataDir, false, 0);
   }
 
-  private static EmbeddedKafka start(Path dataDir, boolean ownsDataDir) {
+  private static EmbeddedKafka start(Path dataDir, boolean ownsDataDir, int relayAdvertisedPort) {
     installNonExitingProcedures();
-    EmbeddedKafka kafka = new EmbeddedKafka(dataDir.toAbsolutePath(), ownsDataDir);
+    EmbeddedKafka kafka = new EmbeddedKafka(dataDir.toAbsolutePath(), ownsDataDir, relayAdvertisedPort);
     try {
       kafka.startOnFreePorts();
       return kafka;
@@ -86,6 +101,11 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** {@code host:port} for clients' {@code bootstrap.servers}; stable across restarts. */
   public String bootstrapServers() {
     return HOST + ":" + port;
+  }
+
+  /** The port the relayed listener binds (see {@link #startRelayed}); 0 without one. */
+  public int relayedListenerPort() {
+    return relayedPort;
   }
 
   public Path dataDir() {
@@ -127,9 +147,10 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private void startOnFreePorts() {
     for (int attempt = 1; ; attempt++) {
-      int[] ports = freePorts(2);
+      int[] ports = freePorts(3);
       port = ports[0];
       controllerPort = ports[1];
+      relayedPort = relayAdvertisedPort > 0 ? ports[2] : 0;
       try {
         startServer();
         return;
@@ -165,12 +186,15 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.setProperty("process.roles", "broker,controller");
     p.setProperty("node.id", "1");
     p.setProperty("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
+    String relayed = relayedPort > 0 ? ",RELAYED://" + HOST + ":" + relayedPort : "";
     p.setProperty("listeners",
-        "PLAINTEXT://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
-    p.setProperty("advertised.listeners", "PLAINTEXT://" + HOST + ":" + port);
+        "PLAINTEXT://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort + relayed);
+    p.setProperty("advertised.listeners", "PLAINTEXT://" + HOST + ":" + port
+        + (relayedPort > 0 ? ",RELAYED://" + HOST + ":" + relayAdvertisedPort : ""));
     p.setProperty("controller.listener.names", "CONTROLLER");
     p.setProperty("inter.broker.listener.name", "PLAINTEXT");
-    p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.setProperty("listener.security.protocol.map",
+        "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT" + (relayedPort > 0 ? ",RELAYED:PLAINTEXT" : ""));
     p.setProperty("log.dirs", dataDir.resolve("logs").toString());
     p.setProperty("auto.create.topics.enable", "false");
     p.setProperty("num.partitions", "1");

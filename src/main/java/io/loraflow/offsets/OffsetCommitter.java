@@ -20,6 +20,10 @@ import org.slf4j.LoggerFactory;
  * one commit at a time. A position is committed only after every earlier received event of its
  * partition had its outcome acknowledged.
  *
+ * <p>A commit unanswered after {@value #COMMIT_TIMEOUT_MS} ms counts as failed (its positions ride
+ * on the next commit); the next commit starts then, except under a transaction, where it waits
+ * for the producer to finish the one in progress.
+ *
  * <p>Concurrency: event loop only; every returned future completes on the event loop (a commit
  * that times out is failed by an event-loop timer, never by a thread of the client).
  */
@@ -149,7 +153,8 @@ public final class OffsetCommitter {
       };
       // A commit whose answer never comes must not hold the slots it would free, nor the commits
       // queued behind it: give up after a while and let the next commit carry the same positions.
-      return withTimeout(sink.commit(offsets, as), commitTimeoutMs)
+      Future<Void> answer = sink.commit(offsets, as);
+      Future<Void> timed = withTimeout(answer, commitTimeoutMs)
           .onSuccess(ok -> {
             positions.forEach(PartitionOffsets::committed);
             if (failing > 0) {
@@ -164,6 +169,11 @@ public final class OffsetCommitter {
               LOG.warn("event=commit_failed partitions={} error={}", offsets.keySet(), e.toString());
             }
           });
+      // Except a transaction's: the producer is still committing it, so the next commit waits
+      // for its real answer (bounded by the producer's max.block.ms). Started beside it, the next
+      // would find the transaction ended under it and abort the next one's work, or commit sends
+      // of the next transaction under positions that do not cover them.
+      return sink.transactional() ? Future.join(timed, answer).<Void>mapEmpty() : timed;
     }).recover(e -> Future.succeededFuture());
   }
 

@@ -26,11 +26,13 @@ public final class TestBroker {
 
   /** Initialization-on-demand holder: thread-safe lazy start. */
   private static final class Holder {
-    static final EmbeddedKafka BROKER = EmbeddedKafka.start();
+    static final KafkaRelay RELAY = KafkaRelay.open();
+    static final EmbeddedKafka BROKER = EmbeddedKafka.startRelayed(RELAY.port());
     static final Admin ADMIN = Admin.create(Map.of(
         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers()));
 
     static {
+      RELAY.forwardTo(BROKER.relayedListenerPort());
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         ADMIN.close();
         BROKER.close();
@@ -45,6 +47,15 @@ public final class TestBroker {
 
   public static String bootstrapServers() {
     return get().bootstrapServers();
+  }
+
+  /**
+   * The relay in front of the broker: clients that bootstrap at its {@link KafkaRelay#address()}
+   * talk through it. Tests that {@link KafkaRelay#hold hold} requests must release them before
+   * they end.
+   */
+  public static KafkaRelay relay() {
+    return Holder.RELAY;
   }
 
   /** A shared admin client for the broker; do not close it. */
