@@ -3,7 +3,6 @@ package io.loraflow;
 import io.loraflow.config.ConfigException;
 import io.loraflow.config.ConfigLoader;
 import io.loraflow.config.LoraflowConfig;
-import io.loraflow.demo.Demo;
 import io.loraflow.inference.DeviceCheck;
 import io.loraflow.service.ClassifierService;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -18,8 +17,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Command line: {@code serve} runs the service, {@code demo} runs it against an embedded broker
- * with the bundled model, {@code config} prints the settings reference.
+ * Command line: {@code serve} runs the service, {@code device} checks the inference device,
+ * {@code config} prints the settings reference. The demo runs from its own jar
+ * ({@link io.loraflow.demo.DemoMain}), which carries the embedded broker.
  */
 public final class Main {
   private Main() {
@@ -31,7 +31,12 @@ public final class Main {
     try {
       switch (command) {
         case "serve" -> serve(rest);
-        case "demo" -> System.exit(Demo.run(rest));
+        case "demo" -> {
+          // The broker is not in the service jar (issue 17): the demo has a jar of its own.
+          System.err.println("loraflow: the demo is not in the service jar; run it with "
+              + "java -jar target/loraflow-demo.jar demo (mvn package builds both)");
+          System.exit(2);
+        }
         case "device" -> System.exit(device(rest));
         case "config" -> System.out.print(rest.contains("--markdown") ? LoraflowConfig.markdownTable()
             : LoraflowConfig.textReference());
@@ -93,8 +98,9 @@ public final class Main {
 
           serve   run the service (settings: --config FILE, LORAFLOW_* env vars, --flags;
                   --print-config prints the effective settings and exits)
-          demo    start an embedded Kafka broker and the service with the bundled model,
-                  classify the bundled sample images and print a summary
+          demo    (java -jar loraflow-demo.jar demo) start an embedded Kafka broker and the
+                  service with the bundled model, classify the bundled sample images and
+                  print a summary
           device  load a model package as the service would, print the device chosen
                   (auto: CUDA if it works) and bare ONNX Runtime images/s
           config  print every setting with its default and description (--markdown: as
