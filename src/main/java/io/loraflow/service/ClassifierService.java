@@ -197,7 +197,7 @@ public final class ClassifierService extends VerticleBase {
     HttpApi api = new HttpApi(vertx, metrics, parser,
         request -> classifier.classify(request, attempts -> { })
             .map(c -> Buffer.buffer(ResultJson.write(c, null, 0, 0))), status::readiness, status::status,
-        new TaskAdmin(() -> tasks, adminDirs(), model.multiTask()),
+        new TaskAdmin(() -> tasks, adminDirs(), model.multiTask()), config.getString(HTTP_ADMIN_TOKEN),
         config.getLong(FETCH_MAX_BYTES), config.getInt(MAX_IN_FLIGHT));
     return api.listen(config.getString(HTTP_HOST), port).onSuccess(s -> http = s).mapEmpty();
   }
