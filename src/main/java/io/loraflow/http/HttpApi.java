@@ -153,7 +153,7 @@ public final class HttpApi {
 
   private JsonObject dashboard() {
     JsonObject latency = new JsonObject();
-    for (ValueAtPercentile v : metrics.latency().takeSnapshot().percentileValues()) {
+    for (ValueAtPercentile v : metrics.recentLatency().takeSnapshot().percentileValues()) {
       latency.put("p" + Math.round(v.percentile() * 100), v.value(TimeUnit.MILLISECONDS));
     }
     long runs = metrics.inferenceRuns();
@@ -162,8 +162,8 @@ public final class HttpApi {
         .put("deadLetters", metrics.deadLetters())
         .put("latencyMs", latency)
         .put("inferenceRuns", runs)
-        .put("meanBatchSize", metrics.batchSize().mean())
-        .put("maxBatchSize", metrics.batchSize().max())
+        .put("meanBatchSize", metrics.meanBatchSize())
+        .put("maxBatchSize", metrics.maxBatchSize())
         .put("recent", metrics.recent().toJson());
   }
 

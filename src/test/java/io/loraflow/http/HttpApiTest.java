@@ -190,30 +190,50 @@ class HttpApiTest {
     }
     long deadline = System.currentTimeMillis() + 60_000;
     String text = "";
+    // The model names no tasks: its one task is "default". A request that cannot be read has no
+    // task, so its dead letter counts under task="" (no label, to Prometheus).
+    String results = "loraflow_results_total\\{task=\"default\"\\}";
+    String invalid = "loraflow_dead_letters_total\\{reason=\"INVALID_EVENT\",task=\"\"\\}";
+    String scheme = "loraflow_dead_letters_total\\{reason=\"UNSUPPORTED_SCHEME\",task=\"default\"\\}";
+    String missing = "loraflow_dead_letters_total\\{reason=\"FILE_NOT_FOUND\",task=\"default\"\\}";
     while (System.currentTimeMillis() < deadline) {
       text = get("/metrics").bodyAsString();
-      if (value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"FILE_NOT_FOUND\"\\}") >= 1
-          && value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"INVALID_EVENT\"\\}") >= 1
-          && value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"UNSUPPORTED_SCHEME\"\\}") >= 1
-          && value(text, "loraflow_events_total\\{outcome=\"result\",reason=\"none\"\\}") >= good) {
+      if (value(text, missing) >= 1 && value(text, invalid) >= 1 && value(text, scheme) >= 1
+          && value(text, results) >= good) {
         break;
       }
       Thread.sleep(200);
     }
     // Other tests of this class may add results (the Kafka path one adds one), never dead letters.
-    double results = value(text, "loraflow_events_total\\{outcome=\"result\",reason=\"none\"\\}");
-    assertTrue(results >= good && results <= good + 1, "results " + results);
-    assertEquals(1, value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"INVALID_EVENT\"\\}"));
-    assertEquals(1, value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"UNSUPPORTED_SCHEME\"\\}"));
-    assertEquals(1, value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"FILE_NOT_FOUND\"\\}"));
-    assertTrue(value(text, "loraflow_batch_size_count") >= 1);
-    assertTrue(value(text, "loraflow_inference_runs_total") >= 1);
-    assertTrue(value(text, "loraflow_batch_size_sum") >= results, "every result went through a batch");
+    double resultCount = value(text, results);
+    assertTrue(resultCount >= good && resultCount <= good + 1, "results " + resultCount);
+    assertEquals(1, value(text, invalid));
+    assertEquals(1, value(text, scheme));
+    assertEquals(1, value(text, missing));
+    assertEquals(0, value(text, "loraflow_dead_letters_total\\{reason=\"DECODE_FAILED\",task=\"default\"\\}"),
+        "every reason is a series from the start");
+    assertFalse(text.contains("reason=\"none\""), "a result carries no reason");
+    assertTrue(value(text, "loraflow_batch_size_count\\{task=\"default\"\\}") >= 1);
+    assertTrue(value(text, "loraflow_inference_runs_total\\{task=\"default\"\\}") >= 1);
+    assertTrue(value(text, "loraflow_batch_size_sum\\{task=\"default\"\\}") >= resultCount,
+        "every result went through a batch");
+    // Latencies are histograms (buckets aggregate across replicas), not summaries.
+    assertTrue(text.contains("# TYPE loraflow_event_latency_seconds histogram"), "latency is a histogram");
+    assertTrue(text.contains("# TYPE loraflow_stage_duration_seconds histogram"), "stages are histograms");
+    assertFalse(text.contains("quantile="), "no summary quantiles");
+    assertEquals(resultCount + 3, value(text,
+        "loraflow_event_latency_seconds_bucket\\{task=\"default\",le=\"\\+Inf\"\\}") + value(text,
+        "loraflow_event_latency_seconds_bucket\\{task=\"\",le=\"\\+Inf\"\\}"), "every outcome has a latency");
+    assertEquals(value(text, "loraflow_event_latency_seconds_count\\{task=\"default\"\\}"), value(text,
+        "loraflow_event_latency_seconds_bucket\\{task=\"default\",le=\"60.0\"\\}"), "all within a minute");
     for (String stage : List.of("fetch", "decode", "queue", "inference", "publish")) {
       assertTrue(value(text, "loraflow_stage_duration_seconds_count\\{stage=\"" + stage + "\"\\}") >= good, stage);
+      assertTrue(text.contains("loraflow_stage_duration_seconds_bucket{stage=\"" + stage + "\",le=\"0.001\"}"),
+          stage + ": a 1 ms bucket");
     }
     assertEquals(0, value(text, "loraflow_events_in_flight"));
-    assertEquals(1, value(text, "loraflow_inference_device\\{device=\"CPU\"\\}"));
+    assertEquals(1, value(text, "loraflow_inference_device_info\\{device=\"cpu\"\\}"));
+    assertEquals(1, value(text, "loraflow_model_info\\{model=\"http-test\",version=\"[^\"]+\"\\}"));
     assertTrue(text.contains("kafka_consumer_fetch_manager_records_lag"), "consumer lag per partition");
     assertTrue(text.contains("client_id=\"" + CLIENT_ID + "\""), "kafka.consumer.client.id reached the consumer");
     assertTrue(value(text, "jvm_memory_used_bytes\\{area=\"heap\",id=\"[^\"]+\"\\}") > 0);
