@@ -98,7 +98,7 @@ public final class ServiceMetrics {
   /** An event became a dead letter; {@code task} null when it has none a series may name. */
   public void deadLetter(Reason reason, String task, long latencyNanos) {
     String label = task == null ? "" : task;
-    outcomes(label).deadLetters.get(reason).increment();
+    outcomes(label).deadLetter(reason).increment();
     latency(label, latencyNanos);
   }
 
@@ -176,19 +176,34 @@ public final class ServiceMetrics {
     return outcomes.computeIfAbsent(task, name -> new Outcomes(registry, name));
   }
 
-  /** Dead letters (every reason, zero until one happens) and end-to-end latency of a task. */
+  /**
+   * Dead letters by reason and end-to-end latency of a task. The reasons a task's events can
+   * meet are series from the start, at zero: for {@code task=""} those raised before a task is
+   * known (ingest), for a served task every other; any other pair appears when it first happens.
+   */
   private static final class Outcomes {
-    final Map<Reason, Counter> deadLetters = new EnumMap<>(Reason.class);
+    final Map<Reason, Counter> deadLetters = new ConcurrentHashMap<>();
     final Timer latency;
+    private final MeterRegistry registry;
+    private final String task;
 
     Outcomes(MeterRegistry registry, String task) {
+      this.registry = registry;
+      this.task = task;
       for (Reason r : Reason.values()) {
-        deadLetters.put(r, Counter.builder("loraflow.dead.letters").tag("reason", r.name()).tag("task", task)
-            .description("Events published to the dead-letter topic, by reason").register(registry));
+        if (task.isEmpty() == (r.stage() == Reason.Stage.INGEST)) {
+          deadLetter(r);
+        }
       }
       latency = Timer.builder("loraflow.event.latency").tag("task", task)
           .description("From the record's arrival to its outcome's acknowledgement")
           .serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
+    }
+
+    Counter deadLetter(Reason reason) {
+      return deadLetters.computeIfAbsent(reason, r -> Counter.builder("loraflow.dead.letters")
+          .tag("reason", r.name()).tag("task", task)
+          .description("Events published to the dead-letter topic, by reason").register(registry));
     }
   }
 
