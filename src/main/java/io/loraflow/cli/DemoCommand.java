@@ -25,6 +25,21 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!brokerPresent()) {
+      // The service jar leaves the broker out (issue 17): the demo has a jar of its own.
+      System.err.println("loraflow: the demo is not in the service jar; run it with "
+          + "java -jar target/loraflow-demo.jar demo (mvn package builds both)");
+      return 2;
+    }
     return Demo.run(model.dir, events, httpPort);
+  }
+
+  private static boolean brokerPresent() {
+    try {
+      Class.forName("kafka.server.KafkaRaftServer", false, DemoCommand.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
   }
 }

@@ -58,6 +58,7 @@ public final class LoraflowConfig {
   public static final String ADAPTERS_SCAN_INTERVAL_MS = "adapters.scan.interval.ms";
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_HOST = "http.host";
+  public static final String HTTP_ADMIN_TOKEN = "http.admin.token";
 
   private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
 
@@ -141,6 +142,10 @@ public final class LoraflowConfig {
             + "0 picks a free port, -1 disables HTTP.");
     define(HTTP_HOST, Type.STRING, "0.0.0.0", nonEmpty(),
         "Address the HTTP server binds to.");
+    define(HTTP_ADMIN_TOKEN, Type.STRING, "", LoraflowConfig::checkAdminToken,
+        "Bearer token that /admin/* requests must carry (Authorization: Bearer TOKEN), at least "
+            + "16 characters; empty = the admin endpoints are off (404). Set it from a secret, e.g. "
+            + "LORAFLOW_HTTP_ADMIN_TOKEN.");
     define(SHUTDOWN_TIMEOUT_MS, Type.LONG, 30_000L, between(0, 3_600_000),
         "On SIGTERM, how long to finish, publish and commit in-flight events before closing.");
   }
@@ -235,6 +240,15 @@ public final class LoraflowConfig {
           .append(dflt.isEmpty() ? "" : "`" + dflt + "`").append(" | ").append(k.doc()).append(" |\n");
     }
     return out.toString();
+  }
+
+  /** Empty (admin off) or a guess-resistant token; the message never shows the value. */
+  private static void checkAdminToken(String key, Object value) {
+    String token = value.toString();
+    if (!token.isEmpty() && (token.length() < 16 || !token.strip().equals(token))) {
+      throw new ConfigException(key, "(hidden)",
+          "must be empty (admin endpoints off) or at least 16 characters, no surrounding spaces");
+    }
   }
 
   static boolean isSecret(String key) {

@@ -25,8 +25,8 @@ import java.util.function.Supplier;
 
 /**
  * The service's HTTP surface: health probes, Prometheus metrics, {@code POST /v1/classify} (the
- * same path as Kafka events, minus Kafka), task admin ({@link TaskAdmin}) and the live dashboard
- * at {@code /}.
+ * same path as Kafka events, minus Kafka), task admin ({@link TaskAdmin}, only with an admin
+ * token) and the live dashboard at {@code /}. Every error is an RFC 9457 problem ({@link Problem}).
  */
 public final class HttpApi {
   private final Vertx vertx;
@@ -37,17 +37,21 @@ public final class HttpApi {
   private final Supplier<JsonObject> readiness;
   private final Supplier<JsonObject> status;
   private final TaskAdmin taskAdmin;
+  /** {@code http.admin.token}; empty: no admin routes. */
+  private final String adminToken;
   private final long maxBodyBytes;
   private final int maxInFlight;
   private int inFlight;
 
   /**
    * {@code readiness} returns {@code {"ready": bool, ...details}}; {@code status} adds live
-   * figures for the dashboard (in flight, paused partitions, lag).
+   * figures for the dashboard (in flight, paused partitions, lag). {@code adminToken} empty
+   * leaves {@code /admin/*} unmounted (404); otherwise it is the bearer token they require.
    */
   public HttpApi(Vertx vertx, ServiceMetrics metrics, RequestParser parser,
       Function<ImageRequest, Future<Buffer>> classify, Supplier<JsonObject> readiness,
-      Supplier<JsonObject> status, TaskAdmin taskAdmin, long maxBodyBytes, int maxInFlight) {
+      Supplier<JsonObject> status, TaskAdmin taskAdmin, String adminToken, long maxBodyBytes,
+      int maxInFlight) {
     this.vertx = vertx;
     this.metrics = metrics;
     this.parser = parser;
@@ -55,6 +59,7 @@ public final class HttpApi {
     this.readiness = readiness;
     this.status = status;
     this.taskAdmin = taskAdmin;
+    this.adminToken = adminToken;
     this.maxBodyBytes = maxBodyBytes;
     this.maxInFlight = maxInFlight;
   }
@@ -75,8 +80,17 @@ public final class HttpApi {
     router.get("/api/dashboard").handler(rc -> json(rc, 200, dashboard()));
     router.post("/v1/classify").handler(BodyHandler.create().setBodyLimit(maxBodyBytes));
     router.post("/v1/classify").handler(this::classify);
-    taskAdmin.mount(router);
+    if (!adminToken.isEmpty()) {
+      router.route("/admin/*").handler(new AdminAuth(adminToken));
+      taskAdmin.mount(router);
+    }
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+    // Vert.x Web's own failures (no route, wrong method, body over the limit) as problems too.
+    for (int code : new int[] {400, 404, 405, 413, 415, 500}) {
+      router.errorHandler(code, rc -> Problem.send(rc, code, "HTTP_" + code,
+          rc.failure() == null ? rc.request().method() + " " + rc.request().path()
+              : String.valueOf(rc.failure().getMessage())));
+    }
     return vertx.createHttpServer().requestHandler(router).listen(port, host);
   }
 
@@ -85,7 +99,7 @@ public final class HttpApi {
       rc.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
           .end(prometheus.scrape());
     } else {
-      rc.response().setStatusCode(404).end("metrics registry is not Prometheus");
+      Problem.send(rc, 404, "NO_PROMETHEUS_REGISTRY", "the metrics registry is not Prometheus");
     }
   }
 
@@ -93,11 +107,11 @@ public final class HttpApi {
     // Classifying over HTTP needs the model, not Kafka: neither a broker outage nor a group join
     // still in progress refuses it.
     if (!readiness.get().getBoolean("modelLoaded", false)) {
-      error(rc, 503, "NOT_READY", "the model is not loaded yet");
+      unavailable(rc, "NOT_READY", "the model is not loaded yet");
       return;
     }
     if (inFlight >= maxInFlight) {
-      error(rc, 503, "OVERLOADED", "max.in.flight requests are already being classified");
+      unavailable(rc, "OVERLOADED", "max.in.flight requests are already being classified");
       return;
     }
     String contentType = rc.request().getHeader("content-type");
@@ -107,7 +121,7 @@ public final class HttpApi {
       request = parser.parse(body, contentType == null ? Map.of() : Map.of("content-type", contentType),
           "http-" + UUID.randomUUID());
     } catch (StageException e) {
-      error(rc, status(e.reason()), e.reason().name(), e.getMessage());
+      problem(rc, e);
       return;
     }
     inFlight++;
@@ -116,30 +130,36 @@ public final class HttpApi {
       if (ar.succeeded()) {
         rc.response().setStatusCode(200).putHeader("content-type", "application/json").end(ar.result());
       } else if (ar.cause() instanceof StageException e) {
-        error(rc, status(e.reason()), e.reason().name(), e.getMessage());
+        problem(rc, e);
       } else {
-        error(rc, 500, Reason.INTERNAL_ERROR.name(), String.valueOf(ar.cause()));
+        Problem.send(rc, 500, Reason.INTERNAL_ERROR.name(), String.valueOf(ar.cause()));
       }
     });
   }
 
-  /** One place maps reasons to HTTP: the caller's fault is 4xx, ours 5xx. */
-  static int status(Reason reason) {
-    return switch (reason) {
+  /**
+   * One place maps failures to HTTP: the caller's fault is 4xx, ours 5xx, and the image host's
+   * (acting as a gateway to it) 502 or 504. A {@code FETCH_FAILED} the fetcher deems transient
+   * (the host answered 5xx or 429, refused or reset the connection) is the host's; any other
+   * (a 4xx, an unknown host, a redirect loop) is the reference's.
+   */
+  static int status(StageException e) {
+    return switch (e.reason()) {
       case INVALID_EVENT, UNSUPPORTED_SCHEME, UNKNOWN_TASK -> 400;
       case FORBIDDEN_TARGET -> 403;
       case FILE_NOT_FOUND -> 404;
-      case FETCH_TIMEOUT -> 408;
       case TOO_LARGE -> 413;
       case UNSUPPORTED_FORMAT -> 415;
-      case FETCH_FAILED, DECODE_FAILED, EXPIRED -> 422;
+      case FETCH_FAILED -> e.isTransient() ? 502 : 422;
+      case DECODE_FAILED, EXPIRED -> 422;
+      case FETCH_TIMEOUT -> 504;
       case INFERENCE_FAILED, PUBLISH_FAILED, INTERNAL_ERROR -> 500;
     };
   }
 
   private JsonObject dashboard() {
     JsonObject latency = new JsonObject();
-    for (ValueAtPercentile v : metrics.latency().takeSnapshot().percentileValues()) {
+    for (ValueAtPercentile v : metrics.recentLatency().takeSnapshot().percentileValues()) {
       latency.put("p" + Math.round(v.percentile() * 100), v.value(TimeUnit.MILLISECONDS));
     }
     long runs = metrics.inferenceRuns();
@@ -148,8 +168,8 @@ public final class HttpApi {
         .put("deadLetters", metrics.deadLetters())
         .put("latencyMs", latency)
         .put("inferenceRuns", runs)
-        .put("meanBatchSize", metrics.batchSize().mean())
-        .put("maxBatchSize", metrics.batchSize().max())
+        .put("meanBatchSize", metrics.meanBatchSize())
+        .put("maxBatchSize", metrics.maxBatchSize())
         .put("recent", metrics.recent().toJson());
   }
 
@@ -162,7 +182,13 @@ public final class HttpApi {
     rc.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
   }
 
-  private static void error(RoutingContext rc, int status, String reason, String message) {
-    json(rc, status, new JsonObject().put("reason", reason).put("message", message));
+  private static void problem(RoutingContext rc, StageException e) {
+    Problem.send(rc, status(e), e.reason().name(), e.getMessage());
+  }
+
+  /** 503 with a Retry-After, as a load balancer or client backs off on. */
+  private static void unavailable(RoutingContext rc, String reason, String detail) {
+    rc.response().putHeader("Retry-After", "1");
+    Problem.send(rc, 503, reason, detail);
   }
 }

@@ -1,5 +1,6 @@
 package io.loraflow.http;
 
+import io.loraflow.error.Reason;
 import io.loraflow.inference.ModelPackage;
 import io.loraflow.inference.TaskRegistry;
 import io.loraflow.inference.TaskSpec;
@@ -16,7 +17,8 @@ import java.util.function.Supplier;
 /**
  * {@code /admin/tasks}: list the tasks, load one ({@code PUT /admin/tasks/NAME} with
  * {@code {"adapter": FILE, "labels": FILE}}, files under the allowed folders) or unload one
- * ({@code DELETE}); in-flight events of an unloaded task finish first.
+ * ({@code DELETE}); in-flight events of an unloaded task finish first. Mounted behind
+ * {@link AdminAuth}, and only when an admin token is set.
  */
 public final class TaskAdmin {
   private final Supplier<TaskRegistry> tasks;
@@ -38,14 +40,19 @@ public final class TaskAdmin {
     router.put("/admin/tasks/:name").handler(BodyHandler.create().setBodyLimit(64 * 1024));
     router.put("/admin/tasks/:name").handler(this::load);
     router.delete("/admin/tasks/:name").handler(rc -> {
-      boolean removed = tasks.get() != null && tasks.get().unregister(rc.pathParam("name"));
-      json(rc, removed ? 200 : 404, new JsonObject().put("task", rc.pathParam("name")).put("unloaded", removed));
+      String name = rc.pathParam("name");
+      if (tasks.get() != null && tasks.get().unregister(name)) {
+        json(rc, 200, new JsonObject().put("task", name).put("unloaded", true));
+      } else {
+        Problem.send(rc, 404, Reason.UNKNOWN_TASK.name(), "no task " + name);
+      }
     });
   }
 
   private void load(RoutingContext rc) {
     if (!multiTask || tasks.get() == null) {
-      error(rc, 409, "this model package serves one merged task; multi-task needs a lora_base_model");
+      Problem.send(rc, 409, "NOT_MULTI_TASK",
+          "this model package serves one merged task; multi-task needs a lora_base_model");
       return;
     }
     JsonObject body;
@@ -55,13 +62,14 @@ public final class TaskAdmin {
       body = null;
     }
     if (body == null || body.getString("adapter") == null || body.getString("labels") == null) {
-      error(rc, 400, "body must be {\"adapter\": FILE, \"labels\": FILE}");
+      Problem.send(rc, 400, "INVALID_REQUEST", "body must be {\"adapter\": FILE, \"labels\": FILE}");
       return;
     }
     Path adapter = Path.of(body.getString("adapter")).toAbsolutePath().normalize();
     Path labels = Path.of(body.getString("labels")).toAbsolutePath().normalize();
     if (!allowed(adapter) || !allowed(labels)) {
-      error(rc, 403, "adapter and labels must be under " + allowedDirs);
+      Problem.send(rc, 403, Reason.FORBIDDEN_TARGET.name(),
+          "adapter and labels must be under " + allowedDirs);
       return;
     }
     rc.vertx().executeBlocking(() -> {
@@ -74,7 +82,7 @@ public final class TaskAdmin {
       if (ar.succeeded()) {
         json(rc, 200, new JsonObject().put("task", rc.pathParam("name")).put("loaded", true));
       } else {
-        error(rc, 400, ar.cause().getMessage());
+        Problem.send(rc, 400, "ADAPTER_NOT_LOADED", ar.cause().getMessage());
       }
     });
   }
@@ -85,9 +93,5 @@ public final class TaskAdmin {
 
   private static void json(RoutingContext rc, int status, JsonObject body) {
     rc.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
-  }
-
-  private static void error(RoutingContext rc, int status, String message) {
-    json(rc, status, new JsonObject().put("message", message));
   }
 }

@@ -33,7 +33,7 @@ public final class InferenceWorker implements BatchRunner<TaskRegistry.Resident>
   public Future<float[][]> run(TaskRegistry.Resident task, FloatBuffer batch, int first, int rows) {
     return worker.executeBlocking(() -> {
       float[][] out = session.run(batch.duplicate().position(first * sampleFloats).slice(), rows, task.adapter());
-      metrics.inferenceRun(rows);
+      metrics.inferenceRun(task.spec().name(), rows);
       return out;
     }, false);
   }

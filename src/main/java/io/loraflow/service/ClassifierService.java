@@ -142,7 +142,7 @@ public final class ClassifierService extends VerticleBase {
     EventProcessor processor = new EventProcessor(parser, classifier, publisher, metrics,
         new EventProcessor.Settings(config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC),
             config.getString(ORDERING).equals("partition"), config.getLong(EVENT_MAX_AGE_MS),
-            KafkaClients.maxRequestSize(producerProps)), this::fail);
+            KafkaClients.maxRequestSize(producerProps), model.defaultTask()), this::fail);
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
     ingest = new RecordIngest(vertx, KafkaClients.consumer(config), config.getString(INPUT_TOPIC), gate,
         publishing.sink(), config.getLong(COMMIT_INTERVAL_MS), processor::process);
@@ -155,8 +155,10 @@ public final class ClassifierService extends VerticleBase {
     metrics.gauge("loraflow.events.queued", "Events waiting for a batch", batcher::queued);
     metrics.gauge("loraflow.partitions.paused", "Assigned partitions paused for backpressure",
         () -> ingest.pausedPartitions());
-    metrics.gauge("loraflow.inference.device", "1 for the device inference runs on", () -> 1,
-        "device", session.device().name());
+    metrics.info("loraflow.inference.device", "The device inference runs on",
+        "device", session.device().name().toLowerCase(java.util.Locale.ROOT));
+    metrics.info("loraflow.model", "The model package served", "model", model.name(), "version", model.version());
+    tasks.names().forEach(metrics::task);
     if (model.multiTask() && !config.getString(ADAPTERS_DIR).isBlank()) {
       adapterFolder = new AdapterFolder(vertx, Path.of(config.getString(ADAPTERS_DIR)), tasks,
           config.getLong(ADAPTERS_SCAN_INTERVAL_MS));
@@ -198,7 +200,7 @@ public final class ClassifierService extends VerticleBase {
     HttpApi api = new HttpApi(vertx, metrics, parser,
         request -> classifier.classify(request, attempts -> { })
             .map(c -> Buffer.buffer(ResultJson.write(c, null, 0, 0))), status::readiness, status::status,
-        new TaskAdmin(() -> tasks, adminDirs(), model.multiTask()),
+        new TaskAdmin(() -> tasks, adminDirs(), model.multiTask()), config.getString(HTTP_ADMIN_TOKEN),
         config.getLong(FETCH_MAX_BYTES), config.getInt(MAX_IN_FLIGHT));
     return api.listen(config.getString(HTTP_HOST), port).onSuccess(s -> http = s).mapEmpty();
   }

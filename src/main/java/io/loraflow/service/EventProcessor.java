@@ -44,10 +44,15 @@ final class EventProcessor {
   private final PartitionSequencer sequencer;
   private final long maxAgeMs;
   private final int maxRecordBytes;
+  private final String defaultTask;
   private final Consumer<Throwable> fatal;
 
-  /** The settings of {@link EventProcessor}; {@code maxAgeMs} 0 means events never expire by age. */
-  record Settings(String outputTopic, String dlqTopic, boolean partitionOrder, long maxAgeMs, int maxRecordBytes) {
+  /**
+   * The settings of {@link EventProcessor}; {@code maxAgeMs} 0 means events never expire by age;
+   * {@code defaultTask} is the task of requests that name none.
+   */
+  record Settings(String outputTopic, String dlqTopic, boolean partitionOrder, long maxAgeMs, int maxRecordBytes,
+      String defaultTask) {
   }
 
   EventProcessor(RequestParser parser, Classifier classifier, Publisher publisher, ServiceMetrics metrics,
@@ -61,6 +66,7 @@ final class EventProcessor {
     this.sequencer = settings.partitionOrder() ? new PartitionSequencer() : null;
     this.maxAgeMs = settings.maxAgeMs();
     this.maxRecordBytes = settings.maxRecordBytes();
+    this.defaultTask = settings.defaultTask();
     this.fatal = fatal;
   }
 
@@ -103,7 +109,7 @@ final class EventProcessor {
     }
     return send(event, slot, out).transform(ar -> {
       if (ar.succeeded()) {
-        metrics.result(System.nanoTime() - start);
+        metrics.result(result.task(), System.nanoTime() - start);
         return Future.succeededFuture();
       }
       if (ar.cause() instanceof Publisher.Abandoned) {
@@ -124,7 +130,7 @@ final class EventProcessor {
     boolean valueKept = fits;
     return send(event, slot, out).transform(ar -> {
       if (ar.succeeded()) {
-        metrics.deadLetter(error.reason(), System.nanoTime() - start);
+        metrics.deadLetter(error.reason(), taskOf(event, error), System.nanoTime() - start);
         return Future.succeededFuture();
       }
       if (ar.cause() instanceof Publisher.Abandoned) {
@@ -133,11 +139,23 @@ final class EventProcessor {
       if (valueKept) {
         // The slot is spent; the retry goes to the dead-letter topic, where order is not kept.
         return send(event, null, EventRecords.deadLetter(dlqTopic, event, error, false))
-            .onSuccess(v -> metrics.deadLetter(error.reason(), System.nanoTime() - start))
+            .onSuccess(v -> metrics.deadLetter(error.reason(), taskOf(event, error), System.nanoTime() - start))
             .recover(e -> noOutcome(event, e));
       }
       return noOutcome(event, ar.cause());
     });
+  }
+
+  /**
+   * The task a dead letter counts under: the request's, or null when the request could not be
+   * read or names a task this service does not serve (a producer's typo must not become a series).
+   */
+  private String taskOf(Event event, StageException error) {
+    ImageRequest request = event.request();
+    if (request == null || error.reason() == Reason.UNKNOWN_TASK) {
+      return null;
+    }
+    return request.task() != null ? request.task() : defaultTask;
   }
 
   /** Not even a dead letter can be sent (the dead-letter topic refuses us): stop, skip nothing. */

@@ -136,7 +136,7 @@ final class MemoryRun {
           } else {
             nonHeap += v;
           }
-        } else if (line.startsWith("loraflow_events_total{") && line.contains("outcome=\"result\"")) {
+        } else if (line.startsWith("loraflow_results_total{")) {
           results += v;
         }
       }

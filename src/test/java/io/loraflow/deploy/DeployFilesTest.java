@@ -376,6 +376,12 @@ class DeployFilesTest {
           "target/loraflow-third-party-notices.txt", "/LICENSE", "/NOTICE")) {
         assertTrue(copied.contains(shipped), name + ": the image should carry " + shipped + " (docs/release.md)");
       }
+      String installs = finalStage.stream().filter(i -> i[0].equals("RUN")).map(i -> i[1])
+          .collect(java.util.stream.Collectors.joining(" "));
+      for (String lib : List.of("libturbojpeg", "libspng0", "libwebp7")) {
+        assertTrue(installs.matches("(?s).*\\b" + lib + "\\b.*"),
+            name + ": the runtime stage does not install " + lib + " (a native image decoder)");
+      }
 
       if (name.endsWith(".cuda")) {
         assertTrue(runtimeImage.matches("nvidia/cuda:12\\.[0-9.]+-cudnn9?-runtime-ubuntu[0-9.]+"),

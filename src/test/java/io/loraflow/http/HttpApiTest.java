@@ -1,6 +1,7 @@
 package io.loraflow.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,7 +16,9 @@ import io.loraflow.testkit.TestBroker;
 import io.loraflow.testkit.TestImages;
 import io.loraflow.testkit.TestSettings;
 import io.vertx.core.Vertx;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -47,11 +50,14 @@ class HttpApiTest {
   static String out;
   static String dlq;
   static final String CLIENT_ID = "passthrough-" + System.nanoTime();
+  /** An image host on 127.0.0.1: /500 answers 500, /404 answers 404, /stall never answers. */
+  static HttpServer upstream;
 
   @BeforeAll
   static void start() throws Exception {
     vertx = Vertx.vertx();
     client = WebClient.create(vertx);
+    upstream = imageHost(vertx);
     images = TestImages.write(tmp.resolve("images"), 6);
     Path model = OnnxModels.writePackage(tmp.resolve("model"), "http-test", 64, 0);
     in = TestBroker.createTopic(TestBroker.uniqueName("in"), 2);
@@ -59,6 +65,9 @@ class HttpApiTest {
     dlq = TestBroker.createTopic(TestBroker.uniqueName("dlq"), 1);
     Map<String, String> s = TestSettings.of(in, out, dlq, TestBroker.uniqueName("g"), model, tmp);
     s.put("kafka.consumer.client.id", CLIENT_ID); // pass-through: must reach the real consumer
+    // Upstream faults answer at once: no retries, a short read timeout for the stalling host.
+    s.put(LoraflowConfig.FETCH_RETRIES, "0");
+    s.put(LoraflowConfig.FETCH_TIMEOUT_MS, "500");
     service = new ClassifierService(LoraflowConfig.of(s));
     vertx.deployVerticle(service).await();
     // As an orchestrator would: traffic once the readiness probe says so (the group join ends
@@ -112,19 +121,53 @@ class HttpApiTest {
   }
 
   @Test
-  void errorsMapToClientStatusesWithTheReason() {
-    HttpResponse<Buffer> forbidden = client.post(service.httpPort(), "127.0.0.1", "/v1/classify")
-        .sendJsonObject(new JsonObject().put("image", "/etc/passwd")).await();
-    assertEquals(403, forbidden.statusCode());
-    assertEquals("FORBIDDEN_TARGET", forbidden.bodyAsJsonObject().getString("reason"));
-    HttpResponse<Buffer> invalid = client.post(service.httpPort(), "127.0.0.1", "/v1/classify")
-        .sendBuffer(Buffer.buffer("{not json")).await();
-    assertEquals(400, invalid.statusCode());
-    assertEquals("INVALID_EVENT", invalid.bodyAsJsonObject().getString("reason"));
-    HttpResponse<Buffer> scheme = client.post(service.httpPort(), "127.0.0.1", "/v1/classify")
-        .sendJsonObject(new JsonObject().put("image", "ftp://example.com/a.png")).await();
-    assertEquals(400, scheme.statusCode());
-    assertEquals("UNSUPPORTED_SCHEME", scheme.bodyAsJsonObject().getString("reason"));
+  void errorsAreProblemDetailsWithTheReason() {
+    assertProblem(classify(new JsonObject().put("image", "/etc/passwd")), 403, "FORBIDDEN_TARGET");
+    assertProblem(client.post(service.httpPort(), "127.0.0.1", "/v1/classify")
+        .sendBuffer(Buffer.buffer("{not json")).await(), 400, "INVALID_EVENT");
+    assertProblem(classify(new JsonObject().put("image", "ftp://example.com/a.png")), 400, "UNSUPPORTED_SCHEME");
+    assertProblem(get("/no/such/page"), 404, "HTTP_404");
+  }
+
+  @Test
+  void upstreamFaultsAreGatewayErrors() {
+    String host = "http://127.0.0.1:" + upstream.actualPort();
+    // The image host failing is a bad gateway; not answering in time a gateway timeout.
+    assertProblem(classify(new JsonObject().put("image", host + "/500")), 502, "FETCH_FAILED");
+    assertProblem(classify(new JsonObject().put("image", host + "/stall")), 504, "FETCH_TIMEOUT");
+    // An image that is not there is the reference's fault, not the host's.
+    assertProblem(classify(new JsonObject().put("image", host + "/404")), 422, "FETCH_FAILED");
+  }
+
+  @Test
+  void adminEndpointsAreOffWithoutAToken() {
+    assertProblem(get("/admin/tasks"), 404, "HTTP_404");
+  }
+
+  private HttpResponse<Buffer> classify(JsonObject request) {
+    return client.post(service.httpPort(), "127.0.0.1", "/v1/classify").sendJsonObject(request).await();
+  }
+
+  /** An RFC 9457 problem: the media type, status, title, detail and loraflow's reason. */
+  static void assertProblem(HttpResponse<Buffer> response, int status, String reason) {
+    assertEquals(status, response.statusCode(), response.bodyAsString());
+    assertEquals("application/problem+json", response.getHeader("content-type"));
+    JsonObject problem = response.bodyAsJsonObject();
+    assertEquals("about:blank", problem.getString("type"));
+    assertEquals(status, problem.getInteger("status"));
+    assertEquals(HttpResponseStatus.valueOf(status).reasonPhrase(), problem.getString("title"));
+    assertFalse(problem.getString("detail", "").isBlank(), problem.encode());
+    assertEquals(reason, problem.getString("reason"));
+  }
+
+  private static HttpServer imageHost(Vertx vertx) {
+    return vertx.createHttpServer().requestHandler(req -> {
+      switch (req.path()) {
+        case "/500" -> req.response().setStatusCode(500).end("upstream broke");
+        case "/404" -> req.response().setStatusCode(404).end();
+        default -> { } // /stall: never answers
+      }
+    }).listen(0, "127.0.0.1").await();
   }
 
   @Test
@@ -160,30 +203,50 @@ class HttpApiTest {
     }
     long deadline = System.currentTimeMillis() + 60_000;
     String text = "";
+    // The model names no tasks: its one task is "default". A request that cannot be read has no
+    // task, so its dead letter counts under task="" (no label, to Prometheus).
+    String results = "loraflow_results_total\\{task=\"default\"\\}";
+    String invalid = "loraflow_dead_letters_total\\{reason=\"INVALID_EVENT\",task=\"\"\\}";
+    String scheme = "loraflow_dead_letters_total\\{reason=\"UNSUPPORTED_SCHEME\",task=\"default\"\\}";
+    String missing = "loraflow_dead_letters_total\\{reason=\"FILE_NOT_FOUND\",task=\"default\"\\}";
     while (System.currentTimeMillis() < deadline) {
       text = get("/metrics").bodyAsString();
-      if (value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"FILE_NOT_FOUND\"\\}") >= 1
-          && value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"INVALID_EVENT\"\\}") >= 1
-          && value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"UNSUPPORTED_SCHEME\"\\}") >= 1
-          && value(text, "loraflow_events_total\\{outcome=\"result\",reason=\"none\"\\}") >= good) {
+      if (value(text, missing) >= 1 && value(text, invalid) >= 1 && value(text, scheme) >= 1
+          && value(text, results) >= good) {
         break;
       }
       Thread.sleep(200);
     }
     // Other tests of this class may add results (the Kafka path one adds one), never dead letters.
-    double results = value(text, "loraflow_events_total\\{outcome=\"result\",reason=\"none\"\\}");
-    assertTrue(results >= good && results <= good + 1, "results " + results);
-    assertEquals(1, value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"INVALID_EVENT\"\\}"));
-    assertEquals(1, value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"UNSUPPORTED_SCHEME\"\\}"));
-    assertEquals(1, value(text, "loraflow_events_total\\{outcome=\"dead_letter\",reason=\"FILE_NOT_FOUND\"\\}"));
-    assertTrue(value(text, "loraflow_batch_size_count") >= 1);
-    assertTrue(value(text, "loraflow_inference_runs_total") >= 1);
-    assertTrue(value(text, "loraflow_batch_size_sum") >= results, "every result went through a batch");
+    double resultCount = value(text, results);
+    assertTrue(resultCount >= good && resultCount <= good + 1, "results " + resultCount);
+    assertEquals(1, value(text, invalid));
+    assertEquals(1, value(text, scheme));
+    assertEquals(1, value(text, missing));
+    assertEquals(0, value(text, "loraflow_dead_letters_total\\{reason=\"DECODE_FAILED\",task=\"default\"\\}"),
+        "every reason is a series from the start");
+    assertFalse(text.contains("reason=\"none\""), "a result carries no reason");
+    assertTrue(value(text, "loraflow_batch_size_count\\{task=\"default\"\\}") >= 1);
+    assertTrue(value(text, "loraflow_inference_runs_total\\{task=\"default\"\\}") >= 1);
+    assertTrue(value(text, "loraflow_batch_size_sum\\{task=\"default\"\\}") >= resultCount,
+        "every result went through a batch");
+    // Latencies are histograms (buckets aggregate across replicas), not summaries.
+    assertTrue(text.contains("# TYPE loraflow_event_latency_seconds histogram"), "latency is a histogram");
+    assertTrue(text.contains("# TYPE loraflow_stage_duration_seconds histogram"), "stages are histograms");
+    assertFalse(text.contains("quantile="), "no summary quantiles");
+    assertEquals(resultCount + 3, value(text,
+        "loraflow_event_latency_seconds_bucket\\{task=\"default\",le=\"\\+Inf\"\\}") + value(text,
+        "loraflow_event_latency_seconds_bucket\\{task=\"\",le=\"\\+Inf\"\\}"), "every outcome has a latency");
+    assertEquals(value(text, "loraflow_event_latency_seconds_count\\{task=\"default\"\\}"), value(text,
+        "loraflow_event_latency_seconds_bucket\\{task=\"default\",le=\"60.0\"\\}"), "all within a minute");
     for (String stage : List.of("fetch", "decode", "queue", "inference", "publish")) {
       assertTrue(value(text, "loraflow_stage_duration_seconds_count\\{stage=\"" + stage + "\"\\}") >= good, stage);
+      assertTrue(text.contains("loraflow_stage_duration_seconds_bucket{stage=\"" + stage + "\",le=\"0.001\"}"),
+          stage + ": a 1 ms bucket");
     }
     assertEquals(0, value(text, "loraflow_events_in_flight"));
-    assertEquals(1, value(text, "loraflow_inference_device\\{device=\"CPU\"\\}"));
+    assertEquals(1, value(text, "loraflow_inference_device_info\\{device=\"cpu\"\\}"));
+    assertEquals(1, value(text, "loraflow_model_info\\{model=\"http-test\",version=\"[^\"]+\"\\}"));
     assertEquals(1, value(text, "loraflow_build_info\\{commit=\"" + Pattern.quote(BuildInfo.current().commit())
         + "\",version=\"" + Pattern.quote(BuildInfo.current().version()) + "\"\\}"));
     assertTrue(text.contains("kafka_consumer_fetch_manager_records_lag"), "consumer lag per partition");

@@ -135,8 +135,9 @@ class MultiTaskTest {
     String in = TestBroker.createTopic(TestBroker.uniqueName("in"), 2);
     String out = TestBroker.createTopic(TestBroker.uniqueName("out"), 2);
     String dlq = TestBroker.createTopic(TestBroker.uniqueName("dlq"), 1);
+    String token = "admin-token-" + System.nanoTime();
     ClassifierService service = start(pkg, in, out, dlq, Map.of(LoraflowConfig.ADAPTERS_DIR, adapters.toString(),
-        LoraflowConfig.ADAPTERS_SCAN_INTERVAL_MS, "100"));
+        LoraflowConfig.ADAPTERS_SCAN_INTERVAL_MS, "100", LoraflowConfig.HTTP_ADMIN_TOKEN, token));
     send(in, batch("before", 10, "hot"));
     assertEquals(10, OutputCollector.collect(List.of(dlq), o -> o.size() >= 10, Duration.ofMinutes(1)).size());
 
@@ -161,21 +162,28 @@ class MultiTaskTest {
       }
     }
 
-    // The admin API loads and unloads too.
+    // The admin API loads and unloads too, with the admin token only.
     WebClient web = WebClient.create(vertx);
     Files.copy(pkg.resolve("adapters/other.onnx_adapter"), adapters.resolve("copy.bin"));
-    assertEquals(200, web.put(service.httpPort(), "127.0.0.1", "/admin/tasks/viaapi")
-        .sendJsonObject(new JsonObject().put("adapter", adapters.resolve("copy.bin").toString())
-            .put("labels", pkg.resolve("adapters/other.labels.txt").toString())).await().statusCode());
+    JsonObject load = new JsonObject().put("adapter", adapters.resolve("copy.bin").toString())
+        .put("labels", pkg.resolve("adapters/other.labels.txt").toString());
+    assertEquals(401, web.put(service.httpPort(), "127.0.0.1", "/admin/tasks/viaapi").sendJsonObject(load)
+        .await().statusCode());
+    assertEquals(401, web.put(service.httpPort(), "127.0.0.1", "/admin/tasks/viaapi").bearerTokenAuthentication(
+        token + "x").sendJsonObject(load).await().statusCode());
+    assertEquals(401, web.get(service.httpPort(), "127.0.0.1", "/admin/tasks").send().await().statusCode());
+    assertEquals(200, web.put(service.httpPort(), "127.0.0.1", "/admin/tasks/viaapi").bearerTokenAuthentication(token)
+        .sendJsonObject(load).await().statusCode());
     JsonObject classified = web.post(service.httpPort(), "127.0.0.1", "/v1/classify")
         .sendJsonObject(new JsonObject().put("image", images.get(0).toString()).put("task", "viaapi"))
         .await().bodyAsJsonObject();
     assertTrue(classified.getJsonArray("labels").getString(0).startsWith("other_"), classified.encode());
-    assertEquals(200, web.delete(service.httpPort(), "127.0.0.1", "/admin/tasks/viaapi").send().await().statusCode());
+    assertEquals(200, web.delete(service.httpPort(), "127.0.0.1", "/admin/tasks/viaapi").bearerTokenAuthentication(token)
+        .send().await().statusCode());
     assertEquals(400, web.post(service.httpPort(), "127.0.0.1", "/v1/classify")
         .sendJsonObject(new JsonObject().put("image", images.get(0).toString()).put("task", "viaapi"))
         .await().statusCode());
-    assertEquals(403, web.put(service.httpPort(), "127.0.0.1", "/admin/tasks/evil")
+    assertEquals(403, web.put(service.httpPort(), "127.0.0.1", "/admin/tasks/evil").bearerTokenAuthentication(token)
         .sendJsonObject(new JsonObject().put("adapter", "/etc/passwd").put("labels", "/etc/hosts"))
         .await().statusCode());
   }
