@@ -223,8 +223,8 @@ final class Runs {
       m.put(st.name().toLowerCase(), t == null || t.count() == 0 ? null
           : Math.round(t.mean(TimeUnit.MICROSECONDS) * 10) / 10.0);
     }
-    Timer t = metrics.registry().find("loraflow.event.latency").timer();
-    m.put("receiptToAck", t == null || t.count() == 0 ? null : Math.round(t.mean(TimeUnit.MICROSECONDS) * 10) / 10.0);
+    double[] latency = latency(metrics);
+    m.put("receiptToAck", latency[0] == 0 ? null : Math.round(latency[1] * 1000 / latency[0] * 10) / 10.0);
     return m;
   }
 
@@ -266,6 +266,8 @@ final class Runs {
       c.latencyFrom(System.nanoTime() + (long) (seconds * 0.2e9));
       Map<String, double[]> timersBefore = timers(metrics);
       long[] gcBefore = gc();
+      long resultsBefore = metrics.results();
+      long runsBefore = metrics.inferenceRuns();
       long start = System.nanoTime();
       AtomicLong sent = new AtomicLong();
       Thread producer = new Thread(() -> sent.set(paced(t.in(), rate, seconds, images)), "bench-paced");
@@ -282,7 +284,8 @@ final class Runs {
           .put("p50Ms", l[0]).put("p95Ms", l[1]).put("p99Ms", l[2]).put("maxMs", l[3])
           .put("samples", (long) l[4]).put("split", c.latencySplit())
           .put("stageMeanMs", meansSince(timersBefore, timers(metrics)))
-          .put("gc", gcSince(gcBefore, seconds));
+          .put("gc", gcSince(gcBefore, seconds))
+          .put("meanBatch", (metrics.results() - resultsBefore) / (double) Math.max(1, metrics.inferenceRuns() - runsBefore));
     }
   }
 
@@ -293,9 +296,18 @@ final class Runs {
       Timer t = metrics.registry().find("loraflow.stage.duration").tag("stage", st.name().toLowerCase()).timer();
       m.put(st.name().toLowerCase(), t == null ? new double[2] : new double[] {t.count(), t.totalTime(TimeUnit.MILLISECONDS)});
     }
-    Timer t = metrics.registry().find("loraflow.event.latency").timer();
-    m.put("receiptToAck", t == null ? new double[2] : new double[] {t.count(), t.totalTime(TimeUnit.MILLISECONDS)});
+    m.put("receiptToAck", latency(metrics));
     return m;
+  }
+
+  /** Count and total ms of the receipt-to-acknowledgement latency, summed over the tasks' timers. */
+  private static double[] latency(ServiceMetrics metrics) {
+    double[] sum = new double[2];
+    for (Timer t : metrics.registry().find("loraflow.event.latency").timers()) {
+      sum[0] += t.count();
+      sum[1] += t.totalTime(TimeUnit.MILLISECONDS);
+    }
+    return sum;
   }
 
   /** Mean ms per event of each timer between two {@link #timers} snapshots (the paced phase alone). */
