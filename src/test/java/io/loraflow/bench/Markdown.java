@@ -149,7 +149,8 @@ final class Markdown {
         s.append("Where it goes (percentiles of each part on its own, so they do not add up): `in` = the request's "
             + "way in, the wait for an in-flight slot, parsing, and inference done to the result's send; `service` = "
             + "the result's timingsMs.total (fetch, decode, batch queue, inference); `out` = the result's send to "
-            + "its arrival at the collector (linger, broker; ms resolution). Stage means over the paced phase (and its mean batch): `")
+            + "its arrival at the collector (linger, broker; ms resolution). Mean batch in the paced phase ")
+            .append(fmt(p.getDouble("meanBatch"))).append("; stage means over it: `")
             .append(p.getJsonObject("stageMeanMs").encode()).append("`; GC in the phase (whole JVM: broker and "
                 + "clients too): `").append(p.getJsonObject("gc").encode()).append("`.\n\n| part | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|\n");
         for (String part : new String[] {"in", "service", "out"}) {
