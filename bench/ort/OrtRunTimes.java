@@ -3,6 +3,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtLoraAdapter;
 import ai.onnxruntime.OrtSession;
 import io.loraflow.inference.AdapterFiles;
+import io.loraflow.inference.InferenceSession;
 import io.loraflow.inference.ModelPackage;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,14 +29,7 @@ public class OrtRunTimes {
     int threads = args.length > 0 ? Integer.parseInt(args[0]) : 0;
     ModelPackage m = ModelPackage.load(Path.of("models/fashion-mnist"));
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    OrtSession.SessionOptions o = new OrtSession.SessionOptions();
-    o.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
-    o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-    if (threads > 0) {
-      o.setIntraOpNumThreads(threads);
-    }
-    o.addConfigEntry("session.intra_op.allow_spinning", "0");
-    OrtSession s = env.createSession(m.servedGraph().toString(), o);
+    OrtSession s = env.createSession(m.servedGraph().toString(), InferenceSession.options(threads, false));
     OrtLoraAdapter adapter = OrtLoraAdapter.create(
         AdapterFiles.read(Path.of("models/fashion-mnist/adapters/fashion.onnx_adapter")));
     int sf = m.sampleFloats();

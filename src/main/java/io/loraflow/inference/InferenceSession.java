@@ -70,7 +70,8 @@ public final class InferenceSession implements AutoCloseable {
     }
   }
 
-  private static OrtSession.SessionOptions options(int threads, boolean cuda) throws OrtException {
+  /** The service's session options (public for bench/ort, which times runs with exactly these). */
+  public static OrtSession.SessionOptions options(int threads, boolean cuda) throws OrtException {
     OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
     // The LoRA base graph's overridable initializers draw one "appears in graph inputs" warning
     // each: expected, so only errors are logged.
