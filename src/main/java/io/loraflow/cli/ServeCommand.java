@@ -4,8 +4,8 @@ import io.loraflow.config.ConfigKey;
 import io.loraflow.config.ConfigLoader;
 import io.loraflow.config.KafkaProperties;
 import io.loraflow.config.LoraflowConfig;
+import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.service.ClassifierService;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -155,7 +155,7 @@ final class ServeCommand implements Callable<Integer> {
   /** Runs the service until SIGTERM (exit status of the JVM's shutdown) or a fatal fault (1). */
   private static int run(LoraflowConfig config) throws InterruptedException {
     // One registry for the service's meters and the Vert.x metrics module (HTTP, pools, event bus).
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry registry = ServiceMetrics.newRegistry();
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
         .withMetrics(new MicrometerMetricsFactory(registry))

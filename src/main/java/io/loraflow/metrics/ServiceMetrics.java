@@ -5,13 +5,18 @@ import io.loraflow.error.Reason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +55,30 @@ public final class ServiceMetrics {
    */
   static final Duration[] LATENCY_BUCKETS = millis(1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500,
       5_000, 10_000, 30_000, 60_000);
+
+  /**
+   * The Prometheus registry the service and the Vert.x metrics module share. Vert.x's own timers
+   * (HTTP server and client response times, pool waits) would be summaries without quantiles; the
+   * filter makes them histograms with the service's buckets, so they aggregate across replicas too.
+   * It must be in place before Vert.x registers its meters.
+   */
+  public static PrometheusMeterRegistry newRegistry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().meterFilter(new MeterFilter() {
+      @Override
+      public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
+        if (id.getType() != Meter.Type.TIMER || !id.getName().startsWith("vertx.")) {
+          return config;
+        }
+        double[] slos = new double[LATENCY_BUCKETS.length];
+        for (int i = 0; i < slos.length; i++) {
+          slos[i] = LATENCY_BUCKETS[i].toNanos();
+        }
+        return DistributionStatisticConfig.builder().serviceLevelObjectives(slos).build().merge(config);
+      }
+    });
+    return registry;
+  }
 
   private final MeterRegistry registry;
   /** Per task that ran; the keys are served tasks only. */

@@ -29,8 +29,6 @@ import io.loraflow.publish.ResultJson;
 import io.vertx.core.buffer.Buffer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -68,7 +66,7 @@ public final class ClassifierService extends VerticleBase {
   private volatile boolean modelReady;
 
   public ClassifierService(LoraflowConfig config) {
-    this(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    this(config, ServiceMetrics.newRegistry());
   }
 
   /** {@code registry} is shared with the Vert.x metrics module when the caller enables it. */
