@@ -98,6 +98,8 @@ public final class PollLoop {
   private volatile boolean polling;
   /** Changes only in the rebalance callbacks, which refresh it. */
   private volatile Set<TopicPartition> assignment = Set.of();
+  /** Records behind the log end over the assigned partitions, as of the last poll (poll thread writes). */
+  private volatile long lag;
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
   // Poll thread only.
@@ -260,6 +262,7 @@ public final class PollLoop {
         } finally {
           polling = false;
         }
+        lag = currentLag();
         Map<TopicPartition, Long> moved = movedPositions();
         if (!records.isEmpty() || !moved.isEmpty()) {
           batchOutstanding = true;
@@ -288,6 +291,24 @@ public final class PollLoop {
       }
       closed.complete(null);
     }
+  }
+
+  /**
+   * The consumer's own lag, summed over its partitions: known locally from the last fetch (no
+   * request). Unlike the client metrics' per-partition gauges, which Micrometer picks up only on
+   * its minute refresh, it is current from the first poll.
+   */
+  private long currentLag() {
+    long sum = 0;
+    for (TopicPartition tp : consumer.assignment()) {
+      sum += consumer.currentLag(tp).orElse(0);
+    }
+    return sum;
+  }
+
+  /** Records behind the log end of the assigned partitions at the last poll. Any thread. */
+  public long lag() {
+    return lag;
   }
 
   /** Positions that moved since they were last handed out (known positions only, no blocking). */

@@ -151,6 +151,8 @@ public final class ClassifierService extends VerticleBase {
         config.getString(DLQ_TOPIC));
     metrics.gauge("loraflow.events.in.flight", "Events between ingest and publish", () -> ingest.processing());
     metrics.gauge("loraflow.events.queued", "Events waiting for a batch", batcher::queued);
+    metrics.gauge("loraflow.consumer.lag", "Records behind the log end of this instance's partitions (last poll)",
+        () -> ingest.pollLoop().lag());
     metrics.gauge("loraflow.partitions.paused", "Assigned partitions paused for backpressure",
         () -> ingest.pausedPartitions());
     metrics.info("loraflow.inference.device", "The device inference runs on",

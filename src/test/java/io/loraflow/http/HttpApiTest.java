@@ -253,6 +253,40 @@ class HttpApiTest {
     assertTrue(text.contains("client_id=\"" + CLIENT_ID + "\""), "kafka.consumer.client.id reached the consumer");
     assertTrue(value(text, "jvm_memory_used_bytes\\{area=\"heap\",id=\"[^\"]+\"\\}") > 0);
     assertTrue(value(text, "process_resident_memory_bytes") > 0);
+    assertEquals(0, value(text, "loraflow_consumer_lag"), "everything sent was read: no records behind");
+    grafanaDashboardReadsWhatIsExported(text);
+  }
+
+  /**
+   * Every series deploy/grafana/loraflow-dashboard.json queries is in this scrape, with the labels
+   * its {@code by (...)} clauses group on: a renamed metric or label breaks the dashboard here.
+   */
+  private static void grafanaDashboardReadsWhatIsExported(String scrape) throws Exception {
+    JsonObject dashboard = new JsonObject(Files.readString(Path.of("deploy/grafana/loraflow-dashboard.json")));
+    Pattern series = Pattern.compile("\\b((?:loraflow|kafka|process|jvm)_[a-z_]+)\\b");
+    Pattern by = Pattern.compile("by \\(([a-z_, ]+)\\) \\(\\w*\\(?((?:loraflow|kafka)_[a-z_]+)");
+    int checked = 0;
+    for (Object p : dashboard.getJsonArray("panels")) {
+      for (Object t : ((JsonObject) p).getJsonArray("targets")) {
+        String expr = ((JsonObject) t).getString("expr");
+        Matcher m = series.matcher(expr);
+        while (m.find()) {
+          assertTrue(Pattern.compile("(?m)^" + m.group(1) + "[{ ]").matcher(scrape).find(),
+              "the dashboard queries " + m.group(1) + ", which /metrics does not export: " + expr);
+          checked++;
+        }
+        Matcher b = by.matcher(expr);
+        while (b.find()) {
+          for (String label : b.group(1).split(",\\s*")) {
+            if (!label.equals("le")) {
+              assertTrue(Pattern.compile("(?m)^" + b.group(2) + "\\{[^}]*\\b" + label + "=").matcher(scrape).find(),
+                  "the dashboard groups " + b.group(2) + " by " + label + ", a label it does not have: " + expr);
+            }
+          }
+        }
+      }
+    }
+    assertTrue(checked >= 10, "the dashboard queries the service's metrics");
   }
 
   /** The value of the first sample line matching {@code name} (a regex), or NaN. */
