@@ -258,11 +258,11 @@ class HttpApiTest {
   }
 
   /**
-   * Every series deploy/grafana/loraflow-dashboard.json queries is in this scrape, with the labels
+   * Every series deploy/grafana/dashboard.json queries is in this scrape, with the labels
    * its {@code by (...)} clauses group on: a renamed metric or label breaks the dashboard here.
    */
   private static void grafanaDashboardReadsWhatIsExported(String scrape) throws Exception {
-    JsonObject dashboard = new JsonObject(Files.readString(Path.of("deploy/grafana/loraflow-dashboard.json")));
+    JsonObject dashboard = new JsonObject(Files.readString(Path.of("deploy/grafana/dashboard.json")));
     Pattern series = Pattern.compile("\\b((?:loraflow|kafka|process|jvm)_[a-z_]+)\\b");
     Pattern by = Pattern.compile("by \\(([a-z_, ]+)\\) \\(\\w*\\(?((?:loraflow|kafka)_[a-z_]+)");
     int checked = 0;
