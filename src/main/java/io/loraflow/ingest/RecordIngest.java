@@ -97,6 +97,11 @@ public final class RecordIngest implements PollLoop.Listener {
     this.pause = new PauseControl(poll);
   }
 
+  /** Records read from Kafka that wait for an in-flight slot. */
+  public int waiting() {
+    return waiting.size();
+  }
+
   /** The consumer thread, for its metrics and group metadata. */
   public PollLoop pollLoop() {
     return poll;

@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -166,6 +167,28 @@ public final class ServiceMetrics {
   public long deadLetters() {
     return outcomes.values().stream().flatMap(o -> o.deadLetters.values().stream())
         .mapToLong(c -> (long) c.count()).sum();
+  }
+
+  /** Events run through inference so far (the batch sizes' sum), over every task. */
+  public double batchRows() {
+    return tasks.values().stream().mapToDouble(t -> t.batchSize.totalAmount()).sum();
+  }
+
+  /** Dead letters so far by reason, then task ("" for none), non-zero counts only. */
+  public JsonObject deadLettersByReason() {
+    JsonObject out = new JsonObject();
+    outcomes.forEach((task, o) -> o.deadLetters.forEach((reason, counter) -> {
+      long n = (long) counter.count();
+      if (n > 0) {
+        JsonObject byTask = out.getJsonObject(reason.name());
+        if (byTask == null) {
+          byTask = new JsonObject();
+          out.put(reason.name(), byTask);
+        }
+        byTask.put(task, n);
+      }
+    }));
+    return out;
   }
 
   public long inferenceRuns() {

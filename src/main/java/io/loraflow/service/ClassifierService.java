@@ -64,6 +64,7 @@ public final class ClassifierService extends VerticleBase {
   private InFlightGate gate;
   private HttpServer http;
   private volatile boolean modelReady;
+  private long timelineTimer = -1;
 
   public ClassifierService(LoraflowConfig config) {
     this(config, ServiceMetrics.newRegistry());
@@ -89,6 +90,8 @@ public final class ClassifierService extends VerticleBase {
     }
     LOG.info("event=starting version={} commit={} model={} input={} group={}", BuildInfo.current().version(),
         BuildInfo.current().commit(), config.modelDir(), config.getString(INPUT_TOPIC), config.getString(GROUP_ID));
+    // The dashboard's series: one point a second, kept here so a fresh page has history.
+    timelineTimer = vertx.setPeriodic(1000, id -> status.sample(System.currentTimeMillis()));
     Future<Void> httpUp = startHttpIfEnabled(model);
     return httpUp
         .compose(v -> vertx.executeBlocking(() -> {
@@ -215,6 +218,7 @@ public final class ClassifierService extends VerticleBase {
   @Override
   public Future<?> stop() {
     LOG.info("event=stopping inFlight={}", ingest == null ? 0 : ingest.inFlight());
+    vertx.cancelTimer(timelineTimer);
     Future<Void> stopped = ingest == null ? Future.succeededFuture()
         : ingest.stop(config.getLong(SHUTDOWN_TIMEOUT_MS));
     return stopped

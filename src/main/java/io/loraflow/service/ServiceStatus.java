@@ -3,8 +3,10 @@ package io.loraflow.service;
 import io.loraflow.ingest.InFlightGate;
 import io.loraflow.ingest.RecordIngest;
 import io.loraflow.metrics.ServiceMetrics;
-import io.micrometer.core.instrument.Gauge;
+import io.loraflow.metrics.Timeline;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.vertx.core.json.JsonObject;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -21,6 +23,7 @@ final class ServiceStatus {
   private final Supplier<RecordIngest> ingest;
   private final Supplier<InFlightGate> gate;
   private final Supplier<Boolean> brokerReachable;
+  private final Timeline timeline = new Timeline();
 
   ServiceStatus(ServiceMetrics metrics, int maxInFlight, Supplier<Boolean> modelReady, Supplier<String> device,
       Supplier<RecordIngest> ingest, Supplier<InFlightGate> gate, Supplier<Boolean> brokerReachable) {
@@ -45,10 +48,32 @@ final class ServiceStatus {
         .put("groupJoined", joined).put("brokerReachable", broker);
   }
 
+  /**
+   * The events this instance has yet to finish reading: its consumer's lag (records behind the log
+   * end at the last poll) plus the records read but still waiting for an in-flight slot.
+   */
+  long backlog() {
+    RecordIngest in = ingest.get();
+    return in == null ? 0 : in.pollLoop().lag() + in.waiting();
+  }
+
+  /** Adds the second's point to the dashboard's time series. */
+  void sample(long nowMillis) {
+    InFlightGate g = gate.get();
+    double p50 = Double.NaN;
+    double p99 = Double.NaN;
+    for (ValueAtPercentile v : metrics.recentLatency().takeSnapshot().percentileValues()) {
+      if (v.percentile() == 0.5) {
+        p50 = v.value(TimeUnit.MILLISECONDS);
+      } else if (v.percentile() == 0.99) {
+        p99 = v.value(TimeUnit.MILLISECONDS);
+      }
+    }
+    timeline.sample(nowMillis, metrics.results() + metrics.deadLetters(), metrics.batchRows(),
+        metrics.inferenceRuns(), p50, p99, g == null ? 0 : g.inFlight(), backlog());
+  }
+
   JsonObject status() {
-    double lag = metrics.registry().find("kafka.consumer.fetch.manager.records.lag").gauges().stream()
-        .filter(g -> g.getId().getTag("partition") != null).mapToDouble(Gauge::value)
-        .filter(v -> !Double.isNaN(v)).sum();
     RecordIngest in = ingest.get();
     InFlightGate g = gate.get();
     return new JsonObject()
@@ -56,6 +81,8 @@ final class ServiceStatus {
         .put("inFlight", g == null ? 0 : g.inFlight())
         .put("maxInFlight", maxInFlight)
         .put("pausedPartitions", in == null ? 0 : in.pausedPartitions())
-        .put("lag", lag);
+        .put("lag", backlog())
+        .put("deadLettersByReason", metrics.deadLettersByReason())
+        .put("series", timeline.toJson());
   }
 }

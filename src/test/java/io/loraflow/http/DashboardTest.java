@@ -43,14 +43,8 @@ class DashboardTest {
       List<Path> images = TestImages.write(tmp.resolve("images"), 4);
       Path model = OnnxModels.writePackage(tmp.resolve("model"), "dash", 32, 0);
       String in = TestBroker.createTopic(TestBroker.uniqueName("in"), 1);
-      Map<String, String> settings = TestSettings.base(in, TestBroker.createTopic(TestBroker.uniqueName("out"), 1),
-          TestBroker.createTopic(TestBroker.uniqueName("dlq"), 1), TestBroker.uniqueName("g"), model, tmp);
-      settings.put(LoraflowConfig.HTTP_PORT, "0");
-      ClassifierService service = new ClassifierService(LoraflowConfig.of(settings));
-      vertx.deployVerticle(service).await();
-      Properties p = new Properties();
-      p.put("bootstrap.servers", TestBroker.bootstrapServers());
-      try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+      ClassifierService service = deploy(vertx, in, model, Map.of());
+      try (KafkaProducer<String, String> producer = producer()) {
         for (int i = 0; i < 4; i++) {
           producer.send(new ProducerRecord<>(in, "d" + i, new JsonObject().put("id", "dash-" + i)
               .put("image", images.get(i).toString()).encode()));
@@ -83,6 +77,69 @@ class DashboardTest {
     } finally {
       vertx.close().await();
     }
+  }
+
+  @Test
+  void underABacklogTheChartsAndTheLagShowIt() throws Exception {
+    assumeTrue(Files.isExecutable(CHROMIUM), "Debian chromium is not installed (.ci/run installs it)");
+    Vertx vertx = Vertx.vertx();
+    try {
+      List<Path> images = TestImages.write(tmp.resolve("images"), 4);
+      // ~600 ms a run of at most 4 events: 300 events are a backlog of ~45 s.
+      Path slow = OnnxModels.writePackage(tmp.resolve("slow"), "slow", 1024, 600);
+      String in = TestBroker.createTopic(TestBroker.uniqueName("in"), 1);
+      ClassifierService service = deploy(vertx, in, slow, Map.of(LoraflowConfig.MAX_BATCH_SIZE, "4",
+          LoraflowConfig.MAX_IN_FLIGHT, "8", LoraflowConfig.SHUTDOWN_TIMEOUT_MS, "1000"));
+      try (KafkaProducer<String, String> producer = producer()) {
+        producer.send(new ProducerRecord<>(in, "missing", new JsonObject().put("id", "missing")
+            .put("image", tmp.resolve("no-such.png").toString()).encode()));
+        for (int i = 0; i < 300; i++) {
+          producer.send(new ProducerRecord<>(in, "b" + i, new JsonObject().put("id", "backlog-" + i)
+              .put("image", images.get(i % images.size()).toString()).encode()));
+        }
+        producer.flush();
+      }
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (service.metrics().results() < 8 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(100);
+      }
+      Thread.sleep(3_000); // a few points of the series
+
+      String dom = chromium(List.of("--dump-dom", "http://127.0.0.1:" + service.httpPort() + "/"));
+      Matcher lag = Pattern.compile("id=\"lag\">(\\d+)<").matcher(dom);
+      assertTrue(lag.find(), "the lag tile has a number\n" + dom);
+      long shown = Long.parseLong(lag.group(1));
+      assertTrue(shown >= 100 && shown <= 300, "the lag shows the backlog (records read but waiting count): "
+          + shown);
+      Matcher lines = Pattern.compile("<polyline class=\"s\\d\" points=\"([^\"]*)\"").matcher(dom);
+      int charts = 0;
+      while (lines.find()) {
+        charts++;
+        assertTrue(lines.group(1).trim().split(" ").length >= 2, "a line has points: " + lines.group(1));
+      }
+      assertEquals(6, charts, "five charts, latency with two lines\n" + dom);
+      assertTrue(dom.matches("(?s).*<td>FILE_NOT_FOUND</td><td>default</td><td>1</td>.*"),
+          "the dead letter is in the table by reason and task\n" + dom);
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  /** The service reading {@code in}, with the dashboard on a free port. */
+  private ClassifierService deploy(Vertx vertx, String in, Path model, Map<String, String> extra) {
+    Map<String, String> settings = TestSettings.base(in, TestBroker.createTopic(TestBroker.uniqueName("out"), 1),
+        TestBroker.createTopic(TestBroker.uniqueName("dlq"), 1), TestBroker.uniqueName("g"), model, tmp);
+    settings.put(LoraflowConfig.HTTP_PORT, "0");
+    settings.putAll(extra);
+    ClassifierService service = new ClassifierService(LoraflowConfig.of(settings));
+    vertx.deployVerticle(service).await();
+    return service;
+  }
+
+  private static KafkaProducer<String, String> producer() {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", TestBroker.bootstrapServers());
+    return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
   }
 
   private String chromium(List<String> args) throws Exception {
