@@ -32,8 +32,9 @@ public final class InferenceWorker implements BatchRunner<TaskRegistry.Resident>
   @Override
   public Future<float[][]> run(TaskRegistry.Resident task, FloatBuffer batch, int first, int rows) {
     return worker.executeBlocking(() -> {
+      long start = System.nanoTime();
       float[][] out = session.run(batch.duplicate().position(first * sampleFloats).slice(), rows, task.adapter());
-      metrics.inferenceRun(task.spec().name(), rows);
+      metrics.inferenceRun(task.spec().name(), rows, System.nanoTime() - start);
       return out;
     }, false);
   }

@@ -141,11 +141,15 @@ public final class ServiceMetrics {
     stages.get(stage).record(Math.max(0, nanos), TimeUnit.NANOSECONDS);
   }
 
-  /** One inference run of {@code events} events of {@code task}. */
-  public void inferenceRun(String task, int events) {
+  /**
+   * One inference run of {@code events} events of {@code task} that took {@code nanos} in ONNX
+   * Runtime (the run alone; the inference stage adds the wait for the inference thread).
+   */
+  public void inferenceRun(String task, int events, long nanos) {
     TaskMeters t = meters(task);
     t.inferenceRuns.increment();
     t.batchSize.record(events);
+    t.runDuration.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   public void gauge(String name, String description, Supplier<Number> value, String... tags) {
@@ -269,6 +273,7 @@ public final class ServiceMetrics {
     final Counter results;
     final DistributionSummary batchSize;
     final Counter inferenceRuns;
+    final Timer runDuration;
 
     TaskMeters(MeterRegistry registry, String task) {
       results = Counter.builder("loraflow.results").tag("task", task)
@@ -278,6 +283,9 @@ public final class ServiceMetrics {
           .register(registry);
       inferenceRuns = Counter.builder("loraflow.inference.runs").tag("task", task)
           .description("Inference runs").register(registry);
+      runDuration = Timer.builder("loraflow.inference.run.duration").tag("task", task)
+          .description("One inference run in ONNX Runtime, whatever its batch size")
+          .serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
     }
   }
 

@@ -223,7 +223,7 @@ final class Runs {
       m.put(st.name().toLowerCase(), t == null || t.count() == 0 ? null
           : Math.round(t.mean(TimeUnit.MICROSECONDS) * 10) / 10.0);
     }
-    double[] latency = latency(metrics);
+    double[] latency = sum(metrics, "loraflow.event.latency");
     m.put("receiptToAck", latency[0] == 0 ? null : Math.round(latency[1] * 1000 / latency[0] * 10) / 10.0);
     return m;
   }
@@ -296,14 +296,15 @@ final class Runs {
       Timer t = metrics.registry().find("loraflow.stage.duration").tag("stage", st.name().toLowerCase()).timer();
       m.put(st.name().toLowerCase(), t == null ? new double[2] : new double[] {t.count(), t.totalTime(TimeUnit.MILLISECONDS)});
     }
-    m.put("receiptToAck", latency(metrics));
+    m.put("receiptToAck", sum(metrics, "loraflow.event.latency"));
+    m.put("ortRunPerRun", sum(metrics, "loraflow.inference.run.duration"));
     return m;
   }
 
-  /** Count and total ms of the receipt-to-acknowledgement latency, summed over the tasks' timers. */
-  private static double[] latency(ServiceMetrics metrics) {
+  /** Count and total ms of a per-task timer, summed over the tasks. */
+  private static double[] sum(ServiceMetrics metrics, String timer) {
     double[] sum = new double[2];
-    for (Timer t : metrics.registry().find("loraflow.event.latency").timers()) {
+    for (Timer t : metrics.registry().find(timer).timers()) {
       sum[0] += t.count();
       sum[1] += t.totalTime(TimeUnit.MILLISECONDS);
     }

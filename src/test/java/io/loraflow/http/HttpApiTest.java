@@ -228,6 +228,9 @@ class HttpApiTest {
     assertFalse(text.contains("reason=\"none\""), "a result carries no reason");
     assertTrue(value(text, "loraflow_batch_size_count\\{task=\"default\"\\}") >= 1);
     assertTrue(value(text, "loraflow_inference_runs_total\\{task=\"default\"\\}") >= 1);
+    assertEquals(value(text, "loraflow_inference_runs_total\\{task=\"default\"\\}"),
+        value(text, "loraflow_inference_run_duration_seconds_count\\{task=\"default\"\\}"), "every run timed");
+    assertTrue(text.contains("# TYPE loraflow_inference_run_duration_seconds histogram"), "run time is a histogram");
     assertTrue(value(text, "loraflow_batch_size_sum\\{task=\"default\"\\}") >= resultCount,
         "every result went through a batch");
     // Latencies are histograms (buckets aggregate across replicas), not summaries.
