@@ -31,6 +31,9 @@ final class EnvSettings {
   private static final Pattern SERVICE_LINK = Pattern.compile("LORAFLOW(_[A-Z0-9_]+)?_"
       + "(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)");
 
+  /** The value of a kubelet service link: {@code tcp://10.0.0.1:8080}. */
+  private static final Pattern LINK_VALUE = Pattern.compile("(tcp|udp|sctp)://", Pattern.CASE_INSENSITIVE);
+
   /** Settings read (key → text) and the variables ignored, sorted. */
   record Read(Map<String, String> settings, List<String> ignored) {
   }
@@ -46,8 +49,11 @@ final class EnvSettings {
         return;
       }
       String key = name.substring(PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
-      boolean kafka = KafkaProperties.isKafkaKey(key) && !SERVICE_LINK.matcher(name).matches();
-      if (LoraflowConfig.keys().containsKey(key) || kafka) {
+      // A Service named e.g. loraflow-http links LORAFLOW_HTTP_PORT=tcp://…: a service link, not
+      // the setting http.port (a real value of it has no scheme).
+      boolean linkValue = LINK_VALUE.matcher(value).lookingAt();
+      boolean kafka = KafkaProperties.isKafkaKey(key) && !SERVICE_LINK.matcher(name).matches() && !linkValue;
+      if ((LoraflowConfig.keys().containsKey(key) && !linkValue) || kafka) {
         settings.put(key, value);
       } else {
         ignored.add(name);

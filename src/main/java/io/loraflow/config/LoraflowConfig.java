@@ -209,7 +209,10 @@ public final class LoraflowConfig {
   /** The effective config as key → text, secrets masked; what {@code --print-config} prints. */
   public Map<String, String> describe() {
     Map<String, String> out = new LinkedHashMap<>();
-    KEYS.keySet().forEach(k -> out.put(k, ConfigKey.render(values.get(k))));
+    KEYS.keySet().forEach(k -> {
+      String v = ConfigKey.render(values.get(k));
+      out.put(k, isSecret(k) && !v.isEmpty() ? "[hidden]" : v);
+    });
     kafka.forEach((k, v) -> out.put(k, isSecret(k) ? "[hidden]" : v));
     return out;
   }
@@ -254,6 +257,6 @@ public final class LoraflowConfig {
   static boolean isSecret(String key) {
     String k = key.toLowerCase();
     return k.contains("password") || k.contains("secret") || k.contains("jaas")
-        || k.contains("token") || k.endsWith(".key") || k.contains("credentials");
+        || k.contains("token") || k.endsWith(".key") || k.contains("credentials") || k.contains("passphrase");
   }
 }

@@ -22,6 +22,8 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The service's HTTP surface: health probes, Prometheus metrics, {@code POST /v1/classify} (the
@@ -29,6 +31,7 @@ import java.util.function.Supplier;
  * token) and the live dashboard at {@code /}. Every error is an RFC 9457 problem ({@link Problem}).
  */
 public final class HttpApi {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
   private final Vertx vertx;
   private final ServiceMetrics metrics;
   private final RequestParser parser;
@@ -86,11 +89,12 @@ public final class HttpApi {
     }
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     // Vert.x Web's own failures (no route, wrong method, body over the limit) as problems too.
-    for (int code : new int[] {400, 404, 405, 413, 415, 500}) {
+    for (int code : new int[] {400, 404, 405, 413, 415}) {
       router.errorHandler(code, rc -> Problem.send(rc, code, "HTTP_" + code,
           rc.failure() == null ? rc.request().method() + " " + rc.request().path()
               : String.valueOf(rc.failure().getMessage())));
     }
+    router.errorHandler(500, rc -> internalError(rc, rc.failure()));
     return vertx.createHttpServer().requestHandler(router).listen(port, host);
   }
 
@@ -132,7 +136,7 @@ public final class HttpApi {
       } else if (ar.cause() instanceof StageException e) {
         problem(rc, e);
       } else {
-        Problem.send(rc, 500, Reason.INTERNAL_ERROR.name(), String.valueOf(ar.cause()));
+        internalError(rc, ar.cause());
       }
     });
   }
@@ -171,6 +175,18 @@ public final class HttpApi {
         .put("meanBatchSize", metrics.meanBatchSize())
         .put("maxBatchSize", metrics.maxBatchSize())
         .put("recent", metrics.recent().toJson());
+  }
+
+  /**
+   * An unexpected failure: the client gets an incident id, not the exception (its text can name
+   * paths and internals); the log has both.
+   */
+  private static void internalError(RoutingContext rc, Throwable cause) {
+    String incident = UUID.randomUUID().toString();
+    LOG.warn("event=http_internal_error incident={} path={} error={}", incident, rc.request().path(),
+        String.valueOf(cause), cause);
+    Problem.send(rc, 500, Reason.INTERNAL_ERROR.name(), "internal error, incident " + incident
+        + " in the service log");
   }
 
   /** Health answers name the build, so a rollout can be followed probe by probe. */

@@ -129,6 +129,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void printConfigHidesTheAdminTokenAndKeyPassphrases() {
+    LoraflowConfig c = load(null, Map.of(LoraflowConfig.HTTP_ADMIN_TOKEN, "s3cret-admin-token-0123",
+        "kafka.sasl.oauthbearer.assertion.private.key.passphrase", "pass-4-key"), Map.of());
+    assertEquals("[hidden]", c.describe().get(LoraflowConfig.HTTP_ADMIN_TOKEN));
+    assertFalse(c.describe().toString().contains("s3cret-admin-token"), c.describe().toString());
+    assertFalse(c.describe().toString().contains("pass-4-key"), c.describe().toString());
+    assertEquals("", load(null, Map.of(), Map.of()).describe().get(LoraflowConfig.HTTP_ADMIN_TOKEN),
+        "an empty token (admin off) shows as empty");
+  }
+
+  @Test
+  void aServiceLinkNamedLikeASettingIsIgnoredNotParsed() {
+    // A Service named loraflow-http in the namespace: the kubelet sets LORAFLOW_HTTP_PORT=tcp://...
+    LoraflowConfig c = load(null, Map.of(), Map.of("LORAFLOW_HTTP_PORT", "tcp://10.0.0.7:8080",
+        "LORAFLOW_MAX_IN_FLIGHT", "64"));
+    assertEquals(8080, c.getInt(LoraflowConfig.HTTP_PORT), "the default, not the link");
+    assertEquals(64, c.getInt(LoraflowConfig.MAX_IN_FLIGHT));
+  }
+
+  @Test
   void commonKafkaPropertiesReachEveryClientThatDefinesThemAndSpecificOnesWin() {
     LoraflowConfig c = load(null, Map.of(
         "kafka.security.protocol", "SASL_SSL",
