@@ -52,6 +52,9 @@ import org.slf4j.LoggerFactory;
  * listener is always called on {@link #context}.
  */
 public final class PollLoop {
+  /** How often the lag is asked of the broker, and how long the poll thread waits for it. */
+  private static final long LAG_CHECK_NANOS = 2_000_000_000L;
+  private static final Duration LAG_CHECK_TIMEOUT = Duration.ofMillis(500);
   private static final Logger LOG = LoggerFactory.getLogger(PollLoop.class);
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(20);
 
@@ -98,8 +101,10 @@ public final class PollLoop {
   private volatile boolean polling;
   /** Changes only in the rebalance callbacks, which refresh it. */
   private volatile Set<TopicPartition> assignment = Set.of();
-  /** Records behind the log end over the assigned partitions, as of the last poll (poll thread writes). */
+  /** Records behind the log end over the assigned partitions, as of the last check (poll thread writes). */
   private volatile long lag;
+  // Poll thread only.
+  private long lagCheckedNanos;
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
   // Poll thread only.
@@ -262,7 +267,10 @@ public final class PollLoop {
         } finally {
           polling = false;
         }
-        lag = currentLag();
+        if (System.nanoTime() - lagCheckedNanos > LAG_CHECK_NANOS) {
+          lagCheckedNanos = System.nanoTime();
+          lag = logEndLag(lag);
+        }
         Map<TopicPartition, Long> moved = movedPositions();
         if (!records.isEmpty() || !moved.isEmpty()) {
           batchOutstanding = true;
@@ -294,19 +302,30 @@ public final class PollLoop {
   }
 
   /**
-   * The consumer's own lag, summed over its partitions: known locally from the last fetch (no
-   * request). Unlike the client metrics' per-partition gauges, which Micrometer picks up only on
-   * its minute refresh, it is current from the first poll.
+   * Records between the positions and the log ends (the last stable offsets under read_committed)
+   * of the assigned partitions, asked of the broker: the fetch's own lag figure goes stale while
+   * the partitions are paused, which is when a backlog builds. Keeps {@code last} when the broker
+   * does not answer in time.
    */
-  private long currentLag() {
-    long sum = 0;
-    for (TopicPartition tp : consumer.assignment()) {
-      sum += consumer.currentLag(tp).orElse(0);
+  private long logEndLag(long last) {
+    Set<TopicPartition> parts = consumer.assignment();
+    if (parts.isEmpty()) {
+      return 0;
     }
-    return sum;
+    try {
+      long sum = 0;
+      for (Map.Entry<TopicPartition, Long> end : consumer.endOffsets(parts, LAG_CHECK_TIMEOUT).entrySet()) {
+        sum += Math.max(0, end.getValue() - consumer.position(end.getKey(), Duration.ZERO));
+      }
+      return sum;
+    } catch (WakeupException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      return last; // no answer in time, a position not known yet, the broker away: a figure, not a fault
+    }
   }
 
-  /** Records behind the log end of the assigned partitions at the last poll. Any thread. */
+  /** Records behind the log end of the assigned partitions, as of the last check. Any thread. */
   public long lag() {
     return lag;
   }

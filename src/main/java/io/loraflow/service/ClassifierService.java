@@ -154,7 +154,7 @@ public final class ClassifierService extends VerticleBase {
         config.getString(DLQ_TOPIC));
     metrics.gauge("loraflow.events.in.flight", "Events between ingest and publish", () -> ingest.processing());
     metrics.gauge("loraflow.events.queued", "Events waiting for a batch", batcher::queued);
-    metrics.gauge("loraflow.consumer.lag", "Records behind the log end of this instance's partitions (last poll)",
+    metrics.gauge("loraflow.consumer.lag", "Records behind the log end of this instance's partitions (asked of the broker every 2 s)",
         () -> ingest.pollLoop().lag());
     metrics.gauge("loraflow.partitions.paused", "Assigned partitions paused for backpressure",
         () -> ingest.pausedPartitions());
