@@ -6,7 +6,6 @@ import io.loraflow.error.StageException;
 import io.loraflow.ingest.ImageRequest;
 import io.loraflow.ingest.RequestParser;
 import io.loraflow.metrics.ServiceMetrics;
-import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -19,7 +18,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -162,15 +160,11 @@ public final class HttpApi {
   }
 
   private JsonObject dashboard() {
-    JsonObject latency = new JsonObject();
-    for (ValueAtPercentile v : metrics.recentLatency().takeSnapshot().percentileValues()) {
-      latency.put("p" + Math.round(v.percentile() * 100), v.value(TimeUnit.MILLISECONDS));
-    }
     long runs = metrics.inferenceRuns();
     return status.get()
         .put("results", metrics.results())
         .put("deadLetters", metrics.deadLetters())
-        .put("latencyMs", latency)
+        .put("latencyMs", metrics.recentLatencyMs())
         .put("inferenceRuns", runs)
         .put("meanBatchSize", metrics.meanBatchSize())
         .put("maxBatchSize", metrics.maxBatchSize())

@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -215,9 +216,13 @@ public final class ServiceMetrics {
     return tasks.values().stream().mapToDouble(t -> t.batchSize.max()).max().orElse(0);
   }
 
-  /** End-to-end latency over the last minute, with p50, p95 and p99; not exported. */
-  public Timer recentLatency() {
-    return recentLatency;
+  /** End-to-end latency over the last minute in ms, as {@code {"p50": …, "p95": …, "p99": …}}; not exported. */
+  public JsonObject recentLatencyMs() {
+    JsonObject out = new JsonObject();
+    for (ValueAtPercentile v : recentLatency.takeSnapshot().percentileValues()) {
+      out.put("p" + Math.round(v.percentile() * 100), v.value(TimeUnit.MILLISECONDS));
+    }
+    return out;
   }
 
   public RecentResults recent() {

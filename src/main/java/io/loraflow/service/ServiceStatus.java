@@ -4,9 +4,7 @@ import io.loraflow.ingest.InFlightGate;
 import io.loraflow.ingest.RecordIngest;
 import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.metrics.Timeline;
-import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.vertx.core.json.JsonObject;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -60,17 +58,10 @@ final class ServiceStatus {
   /** Adds the second's point to the dashboard's time series. */
   void sample(long nowMillis) {
     InFlightGate g = gate.get();
-    double p50 = Double.NaN;
-    double p99 = Double.NaN;
-    for (ValueAtPercentile v : metrics.recentLatency().takeSnapshot().percentileValues()) {
-      if (v.percentile() == 0.5) {
-        p50 = v.value(TimeUnit.MILLISECONDS);
-      } else if (v.percentile() == 0.99) {
-        p99 = v.value(TimeUnit.MILLISECONDS);
-      }
-    }
+    JsonObject latency = metrics.recentLatencyMs();
     timeline.sample(nowMillis, metrics.results() + metrics.deadLetters(), metrics.batchRows(),
-        metrics.inferenceRuns(), p50, p99, g == null ? 0 : g.inFlight(), backlog());
+        metrics.inferenceRuns(), latency.getDouble("p50", Double.NaN), latency.getDouble("p99", Double.NaN),
+        g == null ? 0 : g.inFlight(), backlog());
   }
 
   JsonObject status() {

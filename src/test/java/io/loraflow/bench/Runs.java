@@ -212,19 +212,13 @@ final class Runs {
   }
 
   /**
-   * The service's own per-stage timers ({@code loraflow.stage.duration}) and its receipt-to-ack
-   * latency: mean wall-clock µs per event over the whole deployment (warm-up included), waiting
-   * included.
+   * The {@link #timers} as mean wall-clock µs (per event; the ORT run per run) over the whole
+   * deployment, warm-up and waiting included.
    */
   static JsonObject stageMeans(ServiceMetrics metrics) {
     JsonObject m = new JsonObject();
-    for (ServiceMetrics.Stage st : ServiceMetrics.Stage.values()) {
-      Timer t = metrics.registry().find("loraflow.stage.duration").tag("stage", st.name().toLowerCase()).timer();
-      m.put(st.name().toLowerCase(), t == null || t.count() == 0 ? null
-          : Math.round(t.mean(TimeUnit.MICROSECONDS) * 10) / 10.0);
-    }
-    double[] latency = sum(metrics, "loraflow.event.latency");
-    m.put("receiptToAck", latency[0] == 0 ? null : Math.round(latency[1] * 1000 / latency[0] * 10) / 10.0);
+    timers(metrics).forEach((name, countAndMs) -> m.put(name, countAndMs[0] == 0 ? null
+        : Math.round(countAndMs[1] * 1000 / countAndMs[0] * 10) / 10.0));
     return m;
   }
 
