@@ -205,6 +205,12 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
     generation++;
     outstanding = 0;
     inTransaction = false;
+    if (drained != null) {
+      // A commit waiting for this transaction's sends would wait forever: it ends now (and
+      // fails, finding the publisher recovering), so the commits queued behind it go on.
+      Promise<Void> waiting = drained;
+      context.runOnContext(v -> waiting.tryComplete());
+    }
     LOG.warn("event=transaction_aborted error={} action=\"rewind to the committed positions\"", cause.toString());
     Producer<byte[], byte[]> old = producer;
     Future<Void> ready = vertx.<Void>executeBlocking(() -> {
