@@ -79,6 +79,9 @@ public final class PollLoop {
 
     /** The partitions were lost (the member fell out of the group): nothing may be committed. */
     void lost(Collection<TopicPartition> partitions);
+
+    /** The poll thread ended on an unexpected error after start: nothing is consumed any more. */
+    void failed(Throwable cause);
   }
 
   private final Context context;
@@ -247,47 +250,20 @@ public final class PollLoop {
       consumer.subscribe(List.of(topic), new Rebalance());
       started.complete(null);
       while (running) {
-        runTasks();
-        applyPauseWish();
-        if (batchOutstanding) {
-          // The event loop has not taken the last batch: wait, but keep serving tasks.
-          Thread.sleep(1);
-          continue;
-        }
-        ConsumerRecords<byte[], byte[]> records;
         try {
-          polling = true;
-          records = consumer.poll(POLL_TIMEOUT);
-          noteFetchRecovered();
+          pollOnce();
         } catch (WakeupException e) {
-          continue;
-        } catch (org.apache.kafka.common.errors.RetriableException e) {
-          noteFetchFailing(e);
-          continue;
-        } finally {
-          polling = false;
-        }
-        if (System.nanoTime() - lagCheckedNanos > LAG_CHECK_NANOS) {
-          lagCheckedNanos = System.nanoTime();
-          lag = logEndLag(lag);
-        }
-        Map<TopicPartition, Long> moved = movedPositions();
-        if (!records.isEmpty() || !moved.isEmpty()) {
-          batchOutstanding = true;
-          long tag = epoch;
-          context.runOnContext(v -> {
-            batchOutstanding = false;
-            listener.records(records, moved, tag);
-          });
+          // A wakeup meant to cut a poll short landed in another blocking call (close() uses
+          // none): the tasks it was for are served on the next turn.
         }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (WakeupException e) {
-      // closing
-    } catch (RuntimeException e) {
-      LOG.error("event=poll_loop_failed error={}", e.toString(), e);
-      started.completeExceptionally(e);
+      if (running) {
+        failed(e);
+      }
+    } catch (RuntimeException | Error e) {
+      failed(e);
     } finally {
       try {
         runTasks();
@@ -298,6 +274,52 @@ public final class PollLoop {
         LOG.warn("event=consumer_close_failed error={}", e.toString());
       }
       closed.complete(null);
+    }
+  }
+
+  /**
+   * Never a silent end: a member that stops polling keeps its process alive while its partitions
+   * stall, so the service is told and stops (its supervisor starts it again).
+   */
+  private void failed(Throwable e) {
+    LOG.error("event=poll_loop_failed error={}", e.toString(), e);
+    if (!started.completeExceptionally(e)) {
+      context.runOnContext(v -> listener.failed(e));
+    }
+  }
+
+  /** One turn: tasks, the pause wish, one poll, the records handed over. */
+  private void pollOnce() throws InterruptedException {
+    runTasks();
+    applyPauseWish();
+    if (batchOutstanding) {
+      // The event loop has not taken the last batch: wait, but keep serving tasks.
+      Thread.sleep(1);
+      return;
+    }
+    ConsumerRecords<byte[], byte[]> records;
+    try {
+      polling = true;
+      records = consumer.poll(POLL_TIMEOUT);
+      noteFetchRecovered();
+    } catch (org.apache.kafka.common.errors.RetriableException e) {
+      noteFetchFailing(e);
+      return;
+    } finally {
+      polling = false;
+    }
+    if (System.nanoTime() - lagCheckedNanos > LAG_CHECK_NANOS) {
+      lagCheckedNanos = System.nanoTime();
+      lag = logEndLag(lag);
+    }
+    Map<TopicPartition, Long> moved = movedPositions();
+    if (!records.isEmpty() || !moved.isEmpty()) {
+      batchOutstanding = true;
+      long tag = epoch;
+      context.runOnContext(v -> {
+        batchOutstanding = false;
+        listener.records(records, moved, tag);
+      });
     }
   }
 
@@ -318,9 +340,8 @@ public final class PollLoop {
         sum += Math.max(0, end.getValue() - consumer.position(end.getKey(), Duration.ZERO));
       }
       return sum;
-    } catch (WakeupException e) {
-      throw e;
     } catch (RuntimeException e) {
+      // (a wakeup meant for the poll included: the tasks it was for are served next)
       return last; // no answer in time, a position not known yet, the broker away: a figure, not a fault
     }
   }

@@ -61,6 +61,7 @@ public final class RecordIngest implements PollLoop.Listener {
   private final Function<Event, Future<Void>> processor;
   private final long commitIntervalMs;
   private final PauseControl pause;
+  private final java.util.function.Consumer<Throwable> fatal;
   private CommitTrigger commits;
 
   // Event loop only.
@@ -78,10 +79,12 @@ public final class RecordIngest implements PollLoop.Listener {
    * {@code consumerProps} configure the input consumer; {@code sink} is made for its
    * {@link PollLoop}. {@code processor} takes one event to its outcome and completes when that
    * outcome is acknowledged by the broker; it fails only when the outcome was abandoned (the
-   * publisher closed or reset), never for bad input.
+   * publisher closed or reset), never for bad input. {@code fatal} is told when the consumer's
+   * thread ends on an unexpected error.
    */
   public RecordIngest(Vertx vertx, Map<String, Object> consumerProps, String topic, InFlightGate gate,
-      Function<PollLoop, OffsetSink> sink, long commitIntervalMs, Function<Event, Future<Void>> processor) {
+      Function<PollLoop, OffsetSink> sink, long commitIntervalMs, Function<Event, Future<Void>> processor,
+      java.util.function.Consumer<Throwable> fatal) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.poll = new PollLoop(context, consumerProps, topic, this, REVOKE_WAIT_MS);
@@ -95,6 +98,7 @@ public final class RecordIngest implements PollLoop.Listener {
     this.commitIntervalMs = commitIntervalMs;
     this.processor = processor;
     this.pause = new PauseControl(poll);
+    this.fatal = fatal;
   }
 
   /** Records read from Kafka that wait for an in-flight slot. */
@@ -248,6 +252,11 @@ public final class RecordIngest implements PollLoop.Listener {
     Promise<Void> p = Promise.promise();
     vertx.setTimer(2, id -> drain(parts, deadlineNanos).onComplete(p));
     return p.future();
+  }
+
+  @Override
+  public void failed(Throwable cause) {
+    fatal.accept(cause);
   }
 
   @Override

@@ -146,7 +146,7 @@ public final class ClassifierService extends VerticleBase {
             KafkaClients.maxRequestSize(producerProps), model.defaultTask()), this::fail);
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
     ingest = new RecordIngest(vertx, KafkaClients.consumer(config), config.getString(INPUT_TOPIC), gate,
-        publishing.sink(), config.getLong(COMMIT_INTERVAL_MS), processor::process);
+        publishing.sink(), config.getLong(COMMIT_INTERVAL_MS), processor::process, this::fail);
     brokerWatch = new BrokerWatch(vertx, KafkaClients.admin(config));
     metrics.gauge("loraflow.broker.reachable", "1 while the Kafka cluster answers, 0 during an outage",
         () -> brokerWatch.reachable() ? 1 : 0);

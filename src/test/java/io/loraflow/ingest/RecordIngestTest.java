@@ -78,7 +78,47 @@ class RecordIngestTest {
     CommittedOffsets.assertAtEnd(group, topic);
   }
 
+  /**
+   * A wakeup meant to cut a poll short can land in another blocking call of the poll thread (the
+   * lag check asks the broker for end offsets every 2 s). Before, such a call rethrew it, the loop
+   * took it for a close, left the group and ended without a word: the process lived on, consuming
+   * nothing (ExactlyOnceKillTest's survivor, seen in CI). Wakeups at random moments must never
+   * end it; the loop keeps consuming until every record is processed.
+   */
+  @Test
+  void strayWakeupsNeverEndThePollLoop() throws Exception {
+    String topic = TestBroker.createTopic(TestBroker.uniqueName("ingest-wakeups"), 2);
+    String group = TestBroker.uniqueName("ingest-group");
+    produce(topic, 0, 1_500);
+    List<Throwable> fatal = new java.util.concurrent.CopyOnWriteArrayList<>();
+    start(topic, group, 16, 40, fatal::add);
+    RecordIngest ingest = ingests.get(0);
+    awaitSeen(1, 30_000); // joined and consuming
+    Thread hammer = new Thread(() -> {
+      while (!Thread.currentThread().isInterrupted()) {
+        ingest.pollLoop().metricsSource().wakeup();
+        java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+      }
+    }, "wakeup-hammer");
+    hammer.start();
+    try {
+      awaitSeen(1_500, 60_000); // ~4 s of processing: two lag checks or more
+    } finally {
+      hammer.interrupt();
+      hammer.join();
+    }
+    assertTrue(fatal.isEmpty(), "the poll loop failed: " + fatal);
+    assertTrue(seen.values().stream().allMatch(c -> c.get() == 1), "each record once");
+  }
+
   private void start(String topic, String group, int maxInFlight, long delayMs) throws Exception {
+    start(topic, group, maxInFlight, delayMs, e -> {
+      throw new AssertionError("the poll loop failed", e);
+    });
+  }
+
+  private void start(String topic, String group, int maxInFlight, long delayMs,
+      java.util.function.Consumer<Throwable> fatal) throws Exception {
     Vertx vertx = Vertx.vertx();
     instances.add(vertx);
     contexts.add(vertx.getOrCreateContext());
@@ -100,7 +140,7 @@ class RecordIngestTest {
               done.complete();
             });
             return done.future();
-          });
+          }, fatal);
       return in.start().map(in);
     });
     ingests.add(ingest);
