@@ -487,7 +487,24 @@ public final class PollLoop {
       polling = false;
       assignmentWithout(partitions);
       Set<TopicPartition> copy = new HashSet<>(partitions);
-      context.runOnContext(v -> listener.lost(copy));
+      CompletableFuture<Void> handled = new CompletableFuture<>();
+      context.runOnContext(v -> {
+        try {
+          listener.lost(copy);
+        } finally {
+          handled.complete(null);
+        }
+      });
+      // Waits (serving no task) until the event loop has handled the loss: a commit queued
+      // before it must see that its transaction was aborted, and it runs on this thread only
+      // after this callback returns, when the rejoined member's new generation would pass it.
+      try {
+        handled.get(revokeWaitMs, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        LOG.warn("event=lost_unhandled partitions={} error={}", copy, e.toString());
+      }
     }
   }
 }

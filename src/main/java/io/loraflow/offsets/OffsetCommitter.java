@@ -75,7 +75,10 @@ public final class OffsetCommitter {
     return partitions;
   }
 
-  /** Forgets {@code lost} without committing: another member may already own them. */
+  /**
+   * Forgets {@code lost} without committing: another member may already own them. An open
+   * transaction is aborted (see {@link OffsetSink#lost}).
+   */
   public void lost(Collection<TopicPartition> lost) {
     for (TopicPartition tp : lost) {
       PartitionOffsets state = partitions.remove(tp);
@@ -83,6 +86,7 @@ public final class OffsetCommitter {
         state.revoke();
       }
     }
+    sink.lost();
   }
 
   /** Forgets every partition's progress (after an aborted transaction): nothing read so far counts. */

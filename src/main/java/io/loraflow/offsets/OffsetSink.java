@@ -28,6 +28,14 @@ public interface OffsetSink {
   Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets, Member member);
 
   /**
+   * Partitions were lost (the member fell out of the group). A transaction may hold outcomes of
+   * their records: it must never commit, since their new owner processes them again. Called on
+   * the event loop before the consumer polls again.
+   */
+  default void lost() {
+  }
+
+  /**
    * Runs work that needs the member's group metadata where that metadata cannot change under
    * it: on the consumer's thread between polls, or inside a rebalance callback (which holds the
    * rebalance until it returns).

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -37,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * newer epoch, after a freeze longer than {@code transaction.timeout.ms}) is closed and made
  * anew; only when that fails is the fault fatal.
  *
+ * <p>A member that lost its partitions (a zombie after a freeze) aborts the open transaction: it
+ * may hold their outcomes, and once the consumer has rejoined, its new generation would let the
+ * commit through. A commit queued before the loss checks for the abort on the consumer's thread.
+ *
  * <p>Concurrency: event loop; the blocking transaction calls run on a worker thread while sends
  * are held back.
  */
@@ -56,7 +61,8 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
   private final ArrayDeque<Runnable> held = new ArrayDeque<>();
   private boolean inTransaction;
   private boolean preparing;
-  private boolean recovering;
+  /** Also read on the consumer's thread, where a queued commit checks it before committing. */
+  private volatile boolean recovering;
   private boolean closed;
   /** Bumped by each abort: acknowledgements of an older transaction only fail their sends. */
   private int generation;
@@ -165,6 +171,15 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
     inTransaction = true;
     Producer<byte[], byte[]> p = producer;
     return member.<Void>call(group -> {
+      if (recovering) {
+        // Aborted (partitions lost) after this commit was queued: none of it may commit.
+        throw new Abandoned("transaction aborted");
+      }
+      if (group.generationId() < 0) {
+        // Not a member right now (fell out of the group): the coordinator would accept the
+        // positions without a generation to check, so a zombie's transaction would commit.
+        throw new CommitFailedException("not a member of the group now (generation " + group.generationId() + ")");
+      }
       if (begin) {
         p.beginTransaction();
       }
@@ -186,6 +201,13 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
   @Override
   public boolean transactional() {
     return true;
+  }
+
+  @Override
+  public void lost() {
+    if (inTransaction || outstanding > 0) {
+      abort(new CommitFailedException("partitions lost: the open transaction may hold their outcomes"));
+    }
   }
 
   private void release() {

@@ -31,6 +31,8 @@ import org.junit.jupiter.api.Test;
  * machine, in ExactlyOnceKillTest).
  */
 class TransactionalPublisherTest {
+  private static final ConsumerGroupMetadata MEMBER =
+      new ConsumerGroupMetadata("g", 7, "member-1", java.util.Optional.empty());
   private final Vertx vertx = Vertx.vertx();
 
   @AfterEach
@@ -58,7 +60,7 @@ class TransactionalPublisherTest {
     OffsetSink.Member member = new OffsetSink.Member() {
       @Override
       public <T> Future<T> call(java.util.function.Function<ConsumerGroupMetadata, T> work) {
-        return vertx.executeBlocking(() -> work.apply(new ConsumerGroupMetadata("g")));
+        return vertx.executeBlocking(() -> work.apply(MEMBER));
       }
     };
     Map<TopicPartition, OffsetAndMetadata> offsets = Map.of(new TopicPartition("in", 0), new OffsetAndMetadata(1));
@@ -101,5 +103,86 @@ class TransactionalPublisherTest {
     }
     assertEquals("committed", next.getNow("no commit after the abort"));
     assertTrue(mock.sentOffsets());
+  }
+
+  /**
+   * A zombie (an instance frozen past its session timeout, then thawed) loses its partitions,
+   * and its consumer may rejoin before a commit queued earlier runs on the consumer's thread: the
+   * new generation would let that commit through, making outcomes of records the new owner
+   * processes again visible (seen under load in ExactlyOnceFreezeTest: 8 offsets twice). The loss
+   * aborts the open transaction, and the queued commit, run afterwards, commits nothing.
+   */
+  @Test
+  void aCommitQueuedBeforeTheLossOfPartitionsCommitsNothing() throws Exception {
+    MockProducer<byte[], byte[]> mock =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    AtomicInteger resets = new AtomicInteger();
+    Context context = vertx.getOrCreateContext();
+    CompletableFuture<TransactionalPublisher> made = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      TransactionalPublisher publisher = new TransactionalPublisher(vertx, () -> mock,
+          ready -> resets.incrementAndGet(), e -> { });
+      publisher.init().onComplete(ar -> made.complete(publisher));
+    });
+    TransactionalPublisher publisher = made.get(5, TimeUnit.SECONDS);
+
+    // The consumer's thread: the commit waits there until the test runs it.
+    CompletableFuture<Runnable> queued = new CompletableFuture<>();
+    OffsetSink.Member member = new OffsetSink.Member() {
+      @Override
+      public <T> Future<T> call(java.util.function.Function<ConsumerGroupMetadata, T> work) {
+        io.vertx.core.Promise<T> p = io.vertx.core.Promise.promise();
+        queued.complete(() -> {
+          try {
+            p.complete(work.apply(MEMBER));
+          } catch (RuntimeException e) {
+            p.fail(e);
+          }
+        });
+        return p.future();
+      }
+    };
+    CompletableFuture<String> committed = new CompletableFuture<>();
+    context.runOnContext(v -> publisher.send(new ProducerRecord<>("out", new byte[] {1}), () -> true)
+        .compose(ok -> publisher.prepare())
+        .compose(ready -> publisher.commit(Map.of(new TopicPartition("in", 0), new OffsetAndMetadata(1)), member))
+        .onComplete(ar -> committed.complete(ar.succeeded() ? "committed" : ar.cause().getMessage())));
+    Runnable commit = queued.get(5, TimeUnit.SECONDS);
+    CompletableFuture<Void> lost = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      publisher.lost();
+      lost.complete(null);
+    });
+    lost.get(5, TimeUnit.SECONDS);
+    commit.run(); // the consumer's thread gets to the queued commit only now
+
+    assertEquals("transaction aborted", committed.get(5, TimeUnit.SECONDS));
+    assertTrue(!mock.transactionCommitted(), "nothing committed");
+    assertTrue(!mock.sentOffsets(), "no positions sent");
+    assertEquals(1, resets.get(), "the ingest rewinds to the committed positions");
+  }
+
+  @Test
+  void aCommitAsNoMemberOfTheGroupIsRefused() throws Exception {
+    MockProducer<byte[], byte[]> mock =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    Context context = vertx.getOrCreateContext();
+    CompletableFuture<String> committed = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      TransactionalPublisher publisher = new TransactionalPublisher(vertx, () -> mock, ready -> { }, e -> { });
+      OffsetSink.Member noMember = new OffsetSink.Member() {
+        @Override
+        public <T> Future<T> call(java.util.function.Function<ConsumerGroupMetadata, T> work) {
+          return vertx.executeBlocking(() -> work.apply(new ConsumerGroupMetadata("g")));
+        }
+      };
+      publisher.init()
+          .compose(x -> publisher.send(new ProducerRecord<>("out", new byte[] {1}), () -> true))
+          .compose(ok -> publisher.prepare())
+          .compose(ready -> publisher.commit(Map.of(new TopicPartition("in", 0), new OffsetAndMetadata(1)), noMember))
+          .onComplete(ar -> committed.complete(ar.succeeded() ? "committed" : ar.cause().getMessage()));
+    });
+    assertTrue(committed.get(5, TimeUnit.SECONDS).startsWith("not a member of the group now"));
+    assertTrue(!mock.transactionCommitted() && !mock.sentOffsets());
   }
 }
