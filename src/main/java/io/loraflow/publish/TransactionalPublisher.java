@@ -64,8 +64,14 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
   /** Also read on the consumer's thread, where a queued commit checks it before committing. */
   private volatile boolean recovering;
   private boolean closed;
-  /** Bumped by each abort: acknowledgements of an older transaction only fail their sends. */
-  private int generation;
+  /**
+   * Bumped by each abort: acknowledgements of an older transaction only fail their sends, and a
+   * commit prepared or queued before an abort commits nothing. Written on the event loop only;
+   * also read on the consumer's thread, where a queued commit runs.
+   */
+  private volatile int generation;
+  /** The generation {@link #prepare()} waited in. */
+  private int preparedGeneration;
   private int outstanding;
   private Promise<Void> drained;
   private long aborts;
@@ -154,6 +160,7 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
   @Override
   public Future<Void> prepare() {
     preparing = true;
+    preparedGeneration = generation;
     drained = Promise.promise();
     if (outstanding == 0 || recovering) {
       context.runOnContext(v -> drained.tryComplete());
@@ -163,15 +170,18 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
 
   @Override
   public Future<Void> commit(Map<TopicPartition, OffsetAndMetadata> offsets, Member member) {
-    if (recovering || closed || (!inTransaction && offsets.isEmpty())) {
+    boolean aborted = recovering || generation != preparedGeneration;
+    if (aborted || closed || (!inTransaction && offsets.isEmpty())) {
+      // Aborted while the commit waited: the positions were computed for work thrown away.
       release();
-      return recovering ? Future.failedFuture(new Abandoned("transaction aborted")) : Future.succeededFuture();
+      return aborted ? Future.failedFuture(new Abandoned("transaction aborted")) : Future.succeededFuture();
     }
     boolean begin = !inTransaction;
     inTransaction = true;
     Producer<byte[], byte[]> p = producer;
+    int gen = generation;
     return member.<Void>call(group -> {
-      if (recovering) {
+      if (generation != gen) {
         // Aborted (partitions lost) after this commit was queued: none of it may commit.
         throw new Abandoned("transaction aborted");
       }
@@ -189,6 +199,11 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
       p.commitTransaction();
       return null;
     }).transform(ar -> {
+      if (generation != gen) {
+        // Aborted meanwhile: the abort reset this state, and sends may have begun a newer
+        // transaction since, which must not be touched.
+        return Future.failedFuture(new Abandoned("transaction aborted"));
+      }
       inTransaction = false;
       if (ar.failed()) {
         abort(ar.cause());
@@ -229,7 +244,7 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
     inTransaction = false;
     if (drained != null) {
       // A commit waiting for this transaction's sends would wait forever: it ends now (and
-      // fails, finding the publisher recovering), so the commits queued behind it go on.
+      // fails: the generation moved), so the commits queued behind it go on.
       Promise<Void> waiting = drained;
       context.runOnContext(v -> waiting.tryComplete());
     }
