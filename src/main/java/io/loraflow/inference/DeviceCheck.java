@@ -1,5 +1,7 @@
 package io.loraflow.inference;
 
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 
@@ -19,9 +21,13 @@ public final class DeviceCheck {
       System.out.printf("device: %s (asked: %s), model %s %s, input %dx%dx%d%n", session.device(), device,
           model.name(), model.version(), model.channels(), model.height(), model.width());
       for (int n : sizes) {
-        FloatBuffer batch = session.allocate(n);
+        Buffer batch = session.allocate(n);
         for (int i = 0; i < batch.capacity(); i++) {
-          batch.put(i, (float) Math.sin(i));
+          if (batch instanceof FloatBuffer floats) {
+            floats.put(i, (float) Math.sin(i));
+          } else {
+            ((ByteBuffer) batch).put(i, (byte) (i * 31));
+          }
         }
         long end = System.nanoTime() + seconds * 1_000_000_000L / sizes.length;
         long images = 0;

@@ -1,10 +1,12 @@
 package io.loraflow.inference;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoraAdapter;
 import ai.onnxruntime.OrtSession;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -48,7 +50,8 @@ public final class InferenceSession implements AutoCloseable {
         OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, true));
         InferenceSession cuda = new InferenceSession(model, s, Device.CUDA);
         cuda.warmUp(warmupBatchSizes);
-        LOG.info("event=model_loaded model={} version={} device=CUDA", model.name(), model.version());
+        LOG.info("event=model_loaded model={} version={} input={} device=CUDA", model.name(), model.version(),
+            model.inputType().manifestName());
         return cuda;
       } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
         if (device.equals("cuda")) {
@@ -62,8 +65,8 @@ public final class InferenceSession implements AutoCloseable {
       OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, false));
       InferenceSession cpu = new InferenceSession(model, s, Device.CPU);
       cpu.warmUp(warmupBatchSizes);
-      LOG.info("event=model_loaded model={} version={} device=CPU threads={}", model.name(),
-          model.version(), intraOpThreads == 0 ? Runtime.getRuntime().availableProcessors() : intraOpThreads);
+      LOG.info("event=model_loaded model={} version={} input={} device=CPU threads={}", model.name(),
+          model.version(), model.inputType().manifestName(), intraOpThreads == 0 ? Runtime.getRuntime().availableProcessors() : intraOpThreads);
       return cpu;
     } catch (OrtException e) {
       throw new IllegalStateException("Cannot load " + model.servedGraph() + ": " + e.getMessage(), e);
@@ -95,35 +98,51 @@ public final class InferenceSession implements AutoCloseable {
     }
   }
 
-  /** A direct, native-order buffer for {@code batchSize} samples (big-endian would be garbage to ORT). */
-  public FloatBuffer allocate(int batchSize) {
-    return ByteBuffer.allocateDirect(batchSize * model.sampleFloats() * Float.BYTES)
-        .order(ByteOrder.nativeOrder()).asFloatBuffer();
+  /**
+   * A direct buffer for {@code batchSize} samples of the model's input type: a native-order
+   * {@link FloatBuffer} (big-endian would be garbage to ORT) for float32, a {@link ByteBuffer}
+   * for uint8.
+   */
+  public Buffer allocate(int batchSize) {
+    ByteBuffer bytes = ByteBuffer.allocateDirect(batchSize * model.sampleValues() * model.inputType().bytes())
+        .order(ByteOrder.nativeOrder());
+    return model.inputType() == InputType.FLOAT32 ? bytes.asFloatBuffer() : bytes;
   }
 
   /**
-   * Runs the first {@code n} samples of {@code input} (no copy: the direct buffer is the tensor).
-   * Returns one row of {@code outputs} per sample, as the model produced them (logits or
-   * probabilities, see {@link ModelPackage#outputIsLogits()}).
+   * Runs the first {@code n} samples of {@code input}, a buffer from {@link #allocate} (no copy:
+   * the direct buffer is the tensor). Returns one row of {@code outputs} per sample, as the model
+   * produced them (logits or probabilities, see {@link ModelPackage#outputIsLogits()}).
    */
-  public float[][] run(FloatBuffer input, int n) throws OrtException {
+  public float[][] run(Buffer input, int n) throws OrtException {
     return run(input, n, null);
   }
 
   /**
-   * As {@link #run(FloatBuffer, int)}, with a task's LoRA adapter active for this run only
+   * As {@link #run(Buffer, int)}, with a task's LoRA adapter active for this run only
    * ({@code null}: the graph's own weights). Runs of different adapters may overlap.
    */
-  public float[][] run(FloatBuffer input, int n, OrtLoraAdapter adapter) throws OrtException {
-    FloatBuffer view = input.duplicate().position(0).limit(n * model.sampleFloats()).slice();
+  public float[][] run(Buffer input, int n, OrtLoraAdapter adapter) throws OrtException {
+    Buffer view = input.duplicate().position(0).limit(n * model.sampleValues()).slice();
     long[] shape = {n, model.channels(), model.height(), model.width()};
-    try (OnnxTensor tensor = OnnxTensor.createTensor(env, view, shape);
+    try (OnnxTensor tensor = tensor(view, shape);
         OrtSession.RunOptions options = new OrtSession.RunOptions()) {
       if (adapter != null) {
         options.addActiveLoraAdapter(adapter);
       }
       return run(tensor, options);
     }
+  }
+
+  private OnnxTensor tensor(Buffer view, long[] shape) throws OrtException {
+    if (model.inputType() == InputType.FLOAT32 && view instanceof FloatBuffer floats) {
+      return OnnxTensor.createTensor(env, floats, shape);
+    }
+    if (model.inputType() == InputType.UINT8 && view instanceof ByteBuffer bytes) {
+      return OnnxTensor.createTensor(env, bytes, shape, OnnxJavaType.UINT8);
+    }
+    throw new IllegalArgumentException("model " + model.name() + " takes " + model.inputType().manifestName()
+        + " input, not a " + view.getClass().getSimpleName());
   }
 
   private float[][] run(OnnxTensor tensor, OrtSession.RunOptions options) throws OrtException {

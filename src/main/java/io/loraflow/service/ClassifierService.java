@@ -122,11 +122,11 @@ public final class ClassifierService extends VerticleBase {
 
   private Future<Void> wire(ModelPackage model, int maxBatch) {
     decodeWorkers = vertx.createSharedWorkerExecutor("loraflow-decode", config.getInt(DECODE_THREADS));
-    inference = new InferenceWorker(vertx, session, model.sampleFloats(), metrics);
+    inference = new InferenceWorker(vertx, session, model.sampleValues(), metrics);
     tasks = new TaskRegistry(model.multiTask() ? model.tasks().values() : List.of(model.tasks().get(model.defaultTask())),
         Set.copyOf(config.getList(ADAPTERS_PINNED)), config.getInt(ADAPTERS_MAX_RESIDENT));
     MicroBatcher<TaskRegistry.Resident> batcher = new MicroBatcher<>(context, maxBatch,
-        config.getLong(MAX_QUEUE_DELAY_MS), 2, model.sampleFloats(), () -> session.allocate(maxBatch),
+        config.getLong(MAX_QUEUE_DELAY_MS), 2, model.sampleValues(), () -> session.allocate(maxBatch),
         inference.executor(), inference);
     classifier = new Classifier(vertx,
         new Classifier.Parts(new ImageFetcher(vertx, fetchOptions()),

@@ -20,7 +20,7 @@ class InferenceSessionTest {
     ModelPackage model = ModelPackage.load(OnnxModels.writePackage(dir.resolve("m"), "m", 32, 2));
     try (InferenceSession s = InferenceSession.open(model, "auto", 1, 1, 4)) {
       assertEquals(Device.CPU, s.device(), "no CUDA on the test machines");
-      FloatBuffer batch = s.allocate(4);
+      FloatBuffer batch = (FloatBuffer) s.allocate(4);
       for (int i = 0; i < batch.capacity(); i++) {
         batch.put(i, (float) Math.sin(i * 0.01));
       }
@@ -28,9 +28,9 @@ class InferenceSessionTest {
       assertEquals(4, all.length);
       assertEquals(OnnxModels.CLASSES, all[0].length);
       for (int row = 0; row < 4; row++) {
-        FloatBuffer one = s.allocate(1);
-        for (int i = 0; i < model.sampleFloats(); i++) {
-          one.put(i, batch.get(row * model.sampleFloats() + i));
+        FloatBuffer one = (FloatBuffer) s.allocate(1);
+        for (int i = 0; i < model.sampleValues(); i++) {
+          one.put(i, batch.get(row * model.sampleValues() + i));
         }
         float[] single = s.run(one, 1)[0];
         for (int k = 0; k < single.length; k++) {
@@ -45,6 +45,15 @@ class InferenceSessionTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> ModelPackage.load(dir.resolve("nowhere")));
     assertTrue(e.getMessage().contains("manifest.json not found"), e.getMessage());
+  }
+
+  @Test
+  void anInputDtypeOtherThanFloat32OrUint8IsRefusedNamingTheField() throws Exception {
+    Path pkg = OnnxModels.writePackage(dir.resolve("m3"), "m3", 8, 0);
+    Path manifest = pkg.resolve("manifest.json");
+    Files.writeString(manifest, Files.readString(manifest).replace("\"float32\"", "\"float16\""));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelPackage.load(pkg));
+    assertTrue(e.getMessage().contains("input.dtype must be float32 or uint8, not float16"), e.getMessage());
   }
 
   @Test
