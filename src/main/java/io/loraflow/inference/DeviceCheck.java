@@ -17,7 +17,14 @@ public final class DeviceCheck {
   public static int run(Path modelDir, String device, int seconds) throws Exception {
     ModelPackage model = ModelPackage.load(modelDir);
     int[] sizes = {1, 8, 32};
-    try (InferenceSession session = InferenceSession.open(model, device, 0, sizes)) {
+    InferenceSession opened;
+    try {
+      opened = InferenceSession.open(model, device, 0, sizes);
+    } catch (IllegalStateException e) {
+      System.err.println(e.getMessage()); // inference.device=cuda and why CUDA does not work here
+      return 1;
+    }
+    try (InferenceSession session = opened) {
       System.out.printf("device: %s (asked: %s), model %s %s, input %dx%dx%d%n", session.device(), device,
           model.name(), model.version(), model.channels(), model.height(), model.width());
       for (int n : sizes) {

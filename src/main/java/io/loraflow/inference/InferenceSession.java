@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,20 +47,24 @@ public final class InferenceSession implements AutoCloseable {
       int... warmupBatchSizes) {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     if (!device.equals("cpu")) {
-      try {
-        OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, true));
-        InferenceSession cuda = new InferenceSession(model, s, Device.CUDA);
-        cuda.warmUp(warmupBatchSizes);
-        LOG.info("event=model_loaded model={} version={} input={} device=CUDA", model.name(), model.version(),
-            model.inputType().manifestName());
-        return cuda;
-      } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
-        if (device.equals("cuda")) {
-          throw new IllegalStateException("inference.device=cuda but a CUDA session could not be "
-              + "created and run (needs the cuda build, CUDA 12 and cuDNN 9): " + e.getMessage(), e);
+      Optional<String> unavailable = CudaLibraries.prepare();
+      if (unavailable.isEmpty()) {
+        try {
+          OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, true));
+          InferenceSession cuda = new InferenceSession(model, s, Device.CUDA);
+          cuda.warmUp(warmupBatchSizes);
+          LOG.info("event=model_loaded model={} version={} input={} device=CUDA", model.name(), model.version(),
+              model.inputType().manifestName());
+          return cuda;
+        } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+          unavailable = Optional.of(CudaLibraries.explain(e));
         }
-        LOG.debug("CUDA unavailable, using CPU: {}", e.toString());
       }
+      if (device.equals("cuda")) {
+        throw new IllegalStateException("inference.device=cuda but a CUDA session could not be created and run: "
+            + unavailable.get());
+      }
+      LOG.info("event=cuda_unavailable device=auto fallback=CPU reason=\"{}\"", unavailable.get());
     }
     try {
       OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, false));

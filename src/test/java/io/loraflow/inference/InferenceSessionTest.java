@@ -63,5 +63,6 @@ class InferenceSessionTest {
     IllegalStateException e = assertThrows(IllegalStateException.class,
         () -> InferenceSession.open(model, "cuda", 1, 1));
     assertTrue(e.getMessage().contains("inference.device=cuda"), e.getMessage());
+    assertTrue(e.getMessage().contains("no CUDA provider (build with mvn -Pcuda package)"), e.getMessage());
   }
 }
