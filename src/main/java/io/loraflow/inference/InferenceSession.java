@@ -48,21 +48,18 @@ public final class InferenceSession implements AutoCloseable {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     if (!device.equals("cpu")) {
       Optional<String> unavailable = CudaLibraries.prepare();
+      Throwable cause = null;
       if (unavailable.isEmpty()) {
         try {
-          OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, true));
-          InferenceSession cuda = new InferenceSession(model, s, Device.CUDA);
-          cuda.warmUp(warmupBatchSizes);
-          LOG.info("event=model_loaded model={} version={} input={} device=CUDA", model.name(), model.version(),
-              model.inputType().manifestName());
-          return cuda;
+          return openCuda(env, model, intraOpThreads, warmupBatchSizes);
         } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
           unavailable = Optional.of(CudaLibraries.explain(e));
+          cause = e;
         }
       }
       if (device.equals("cuda")) {
         throw new IllegalStateException("inference.device=cuda but a CUDA session could not be created and run: "
-            + unavailable.get());
+            + unavailable.get(), cause);
       }
       LOG.info("event=cuda_unavailable device=auto fallback=CPU reason=\"{}\"", unavailable.get());
     }
@@ -76,6 +73,21 @@ public final class InferenceSession implements AutoCloseable {
     } catch (OrtException e) {
       throw new IllegalStateException("Cannot load " + model.servedGraph() + ": " + e.getMessage(), e);
     }
+  }
+
+  private static InferenceSession openCuda(OrtEnvironment env, ModelPackage model, int intraOpThreads,
+      int... warmupBatchSizes) throws OrtException {
+    OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, true));
+    InferenceSession cuda = new InferenceSession(model, s, Device.CUDA);
+    try {
+      cuda.warmUp(warmupBatchSizes);
+    } catch (OrtException | RuntimeException e) {
+      cuda.close(); // the CPU session that may follow gets the memory back
+      throw e;
+    }
+    LOG.info("event=model_loaded model={} version={} input={} device=CUDA", model.name(), model.version(),
+        model.inputType().manifestName());
+    return cuda;
   }
 
   /** The service's session options (public for bench/ort, which times runs with exactly these). */
