@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoraAdapter;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.providers.OrtCUDAProviderOptions;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -38,20 +39,27 @@ public final class InferenceSession implements AutoCloseable {
     this.device = device;
   }
 
-  /**
-   * Opens the session. {@code device} is {@code auto}, {@code cpu} or {@code cuda}; {@code cuda}
-   * fails if CUDA does not work, {@code auto} falls back to CPU. {@code warmupBatchSizes} are run
-   * once each so the first events do not pay for allocation and kernel selection.
-   */
+  /** As {@link #open(ModelPackage, String, Map, int, int...)} with ONNX Runtime's CUDA defaults. */
   public static InferenceSession open(ModelPackage model, String device, int intraOpThreads,
       int... warmupBatchSizes) {
+    return open(model, device, Map.of(), intraOpThreads, warmupBatchSizes);
+  }
+
+  /**
+   * Opens the session. {@code device} is {@code auto}, {@code cpu} or {@code cuda}; {@code cuda}
+   * fails if CUDA does not work, {@code auto} falls back to CPU. {@code cudaOptions} go to ONNX
+   * Runtime's CUDA provider as given ({@code inference.cuda.options}). {@code warmupBatchSizes}
+   * are run once each so the first events do not pay for allocation and kernel selection.
+   */
+  public static InferenceSession open(ModelPackage model, String device, Map<String, String> cudaOptions,
+      int intraOpThreads, int... warmupBatchSizes) {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     if (!device.equals("cpu")) {
       Optional<String> unavailable = CudaLibraries.prepare();
       Throwable cause = null;
       if (unavailable.isEmpty()) {
         try {
-          return openCuda(env, model, intraOpThreads, warmupBatchSizes);
+          return openCuda(env, model, cudaOptions, intraOpThreads, warmupBatchSizes);
         } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
           unavailable = Optional.of(CudaLibraries.explain(e));
           cause = e;
@@ -75,9 +83,9 @@ public final class InferenceSession implements AutoCloseable {
     }
   }
 
-  private static InferenceSession openCuda(OrtEnvironment env, ModelPackage model, int intraOpThreads,
-      int... warmupBatchSizes) throws OrtException {
-    OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, true));
+  private static InferenceSession openCuda(OrtEnvironment env, ModelPackage model, Map<String, String> cudaOptions,
+      int intraOpThreads, int... warmupBatchSizes) throws OrtException {
+    OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, true, cudaOptions));
     InferenceSession cuda = new InferenceSession(model, s, Device.CUDA);
     try {
       cuda.warmUp(warmupBatchSizes);
@@ -92,6 +100,12 @@ public final class InferenceSession implements AutoCloseable {
 
   /** The service's session options (public for bench/ort, which times runs with exactly these). */
   public static OrtSession.SessionOptions options(int threads, boolean cuda) throws OrtException {
+    return options(threads, cuda, Map.of());
+  }
+
+  /** As {@link #options(int, boolean)}, with options for the CUDA provider (ignored without it). */
+  public static OrtSession.SessionOptions options(int threads, boolean cuda, Map<String, String> cudaOptions)
+      throws OrtException {
     OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
     // The LoRA base graph's overridable initializers draw one "appears in graph inputs" warning
     // each: expected, so only errors are logged.
@@ -104,7 +118,13 @@ public final class InferenceSession implements AutoCloseable {
     // and publishes on the same cores, so spinning would burn the CPU those stages need.
     opts.addConfigEntry("session.intra_op.allow_spinning", "0");
     if (cuda) {
-      opts.addCUDA(0);
+      // ORT copies the provider options when it appends the provider: closing them after is safe.
+      try (OrtCUDAProviderOptions provider = new OrtCUDAProviderOptions(0)) {
+        for (Map.Entry<String, String> option : cudaOptions.entrySet()) {
+          provider.add(option.getKey(), option.getValue());
+        }
+        opts.addCUDA(provider);
+      }
     }
     return opts;
   }

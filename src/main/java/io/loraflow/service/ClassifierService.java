@@ -100,7 +100,8 @@ public final class ClassifierService extends VerticleBase {
           return null;
         }))
         .compose(v -> vertx.executeBlocking(() -> InferenceSession.open(model,
-            config.getString(INFERENCE_DEVICE), config.getInt(INFERENCE_THREADS), 1, maxBatch)))
+            config.getString(INFERENCE_DEVICE), config.getNamedValues(INFERENCE_CUDA_OPTIONS),
+            config.getInt(INFERENCE_THREADS), 1, maxBatch)))
         .compose(s -> {
           session = s;
           modelReady = true;

@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,6 +67,15 @@ class CudaSessionTest {
       System.out.println("ORT CUDA provider: " + m.substring(Math.max(0, m.indexOf("CUDA failure"))));
       assertFalse(e.getMessage().contains("Failed to load shared library"), e.getMessage());
       assertTrue(e.getMessage().contains("CUDA failure"), e.getMessage());
+      // inference.cuda.options reach the provider: a known one is taken, an unknown one named.
+      OrtException known = assertThrows(OrtException.class, () -> OrtEnvironment.getEnvironment()
+          .createSession(MODEL.resolve("model.onnx").toString(),
+              InferenceSession.options(1, true, Map.of("cudnn_conv_algo_search", "HEURISTIC"))).close());
+      assertTrue(known.getMessage().contains("CUDA failure"), known.getMessage());
+      OrtException unknown = assertThrows(OrtException.class,
+          () -> InferenceSession.options(1, true, Map.of("no_such_option", "1")).close());
+      System.out.println("unknown CUDA option: " + unknown.getMessage());
+      assertTrue(unknown.getMessage().contains("no_such_option"), unknown.getMessage());
     }
 
     ModelPackage model = ModelPackage.load(MODEL);
