@@ -30,6 +30,8 @@ class ExportVariantsTest {
   private static final Path BASE = Path.of("models/fashion-mnist");
   private static final Path VARIANTS = Path.of("src/test/resources/models");
   private static final int BATCH = 32;
+  /** deploy/gpu-check.sh sets auto, to measure the agreement on the GPU. */
+  private static final String DEVICE = System.getProperty("loraflow.variants.device", "cpu");
   private static final double UINT8_MAX_DELTA = 1e-5;
   private static final double FP16_MAX_DELTA = 0.05;
   private static final double FP16_MIN_TOP1_AGREEMENT = 0.99;
@@ -90,7 +92,7 @@ class ExportVariantsTest {
       }
     }
     // The measured numbers, for docs/model-toolchain.md.
-    System.out.printf("%s vs float32: top-1 agreement %d/%d, max |Δlogit| %.3g%n", variant, same,
+    System.out.printf("%s vs float32 (%s): top-1 agreement %d/%d, max |Δlogit| %.3g%n", variant, DEVICE, same,
         images.size(), maxDelta);
     return new Comparison(same, maxDelta);
   }
@@ -101,7 +103,7 @@ class ExportVariantsTest {
     Preprocessor pre = new Preprocessor(PreprocessSpec.fromJson(model.preprocess()));
     ImageDecoder decoder = new ImageDecoder(1_000_000);
     float[][] out = new float[images.size()][];
-    try (InferenceSession session = InferenceSession.open(model, "cpu", 1)) {
+    try (InferenceSession session = InferenceSession.open(model, DEVICE, 1)) {
       Buffer batch = session.allocate(BATCH);
       for (int from = 0; from < images.size(); from += BATCH) {
         int n = Math.min(BATCH, images.size() - from);
