@@ -32,7 +32,7 @@ public class OrtRunTimes {
     OrtSession s = env.createSession(m.servedGraph().toString(), InferenceSession.options(threads, false));
     OrtLoraAdapter adapter = OrtLoraAdapter.create(
         AdapterFiles.read(Path.of("models/fashion-mnist/adapters/fashion.onnx_adapter")));
-    int sf = m.sampleFloats();
+    int sf = m.sampleValues();
     FloatBuffer in = ByteBuffer.allocateDirect(32 * sf * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
     Random r = new Random(1);
     for (int i = 0; i < 32 * sf; i++) {
@@ -61,7 +61,7 @@ public class OrtRunTimes {
   private static double best(OrtEnvironment env, OrtSession s, ModelPackage m, OrtLoraAdapter adapter,
       FloatBuffer in, int n, long pauseMs) throws Exception {
     long[] shape = {n, m.channels(), m.height(), m.width()};
-    FloatBuffer view = in.duplicate().position(0).limit(n * m.sampleFloats()).slice();
+    FloatBuffer view = in.duplicate().position(0).limit(n * m.sampleValues()).slice();
     double best = Double.MAX_VALUE;
     for (int round = 0; round < 3; round++) {
       long total = 0;

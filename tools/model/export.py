@@ -3,6 +3,7 @@
 
   /usr/bin/python3 tools/model/export.py --checkpoint CKPT --out DIR [--name N --version V]
       [--dataset fashion-mnist|digits|none] [--samples 300] [--parity 16] [--attention contrib|plain]
+      [--input-dtype float32|uint8] [--precision fp32|fp16]
   /usr/bin/python3 tools/model/export.py --preset vit_b16 --random-init --num-classes 100 \
       --lora-length 10 --out /tmp/vit-b16 --parity 4      # ~330 MB, not committed
 
@@ -10,6 +11,8 @@ What it writes: model.onnx (opset 17, dynamic batch, input `pixel_values` NCHW f
 `logits`, LoRA merged into qkv; attention as ONNX Runtime's contrib com.microsoft.Attention unless
 --attention plain), manifest.json, labels.txt, parity/ (reference inputs and PyTorch
 logits, little-endian float32), samples/ (test images as PNG + labels.csv).
+--input-dtype uint8 / --precision fp16: graph variants (variants.py): uint8 input normalised in
+the graph (parity/inputs.u8 then), float16 weights and math with float32 logits.
 """
 import argparse
 import copy
@@ -29,6 +32,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import variants
 from vitlora import ViTLoRAClassifier, preset
 
 OPSET = 17
@@ -151,18 +155,24 @@ def _f32(arr):
     return np.ascontiguousarray(np.asarray(arr, dtype="<f4"))
 
 
-def write_parity(dirpath, model, inputs, extra=None):
-    """inputs: float tensor [N,3,H,W] (preprocessed). Writes meta.json, inputs.f32, logits.f32."""
+def write_parity(dirpath, model, inputs, extra=None, inputs_u8=None, precision="fp32"):
+    """inputs: float tensor [N,3,H,W] (preprocessed). Writes meta.json, inputs.f32 (or, given
+    inputs_u8 [N,3,H,W] uint8 that inputs were normalised from, inputs.u8), logits.f32."""
     os.makedirs(dirpath, exist_ok=True)
     model = model.eval()
     with torch.no_grad():
         logits = model(inputs)
-    _f32(inputs.numpy()).tofile(os.path.join(dirpath, "inputs.f32"))
+    if inputs_u8 is None:
+        files, dtype = ["inputs.f32", "logits.f32"], "float32"
+        _f32(inputs.numpy()).tofile(os.path.join(dirpath, "inputs.f32"))
+    else:
+        files, dtype = ["inputs.u8", "logits.f32"], "uint8"
+        np.ascontiguousarray(inputs_u8, dtype=np.uint8).tofile(os.path.join(dirpath, "inputs.u8"))
     _f32(logits.numpy()).tofile(os.path.join(dirpath, "logits.f32"))
     meta = {"count": int(inputs.shape[0]), "input_shape": list(inputs.shape),
-            "num_classes": int(logits.shape[1]), "dtype": "float32", "byte_order": "little",
-            "files": ["inputs.f32", "logits.f32"],
-            "tolerance": {"abs": 1e-4, "rel": 1e-3},
+            "num_classes": int(logits.shape[1]), "dtype": dtype, "byte_order": "little",
+            "files": files, "precision": precision,
+            "tolerance": variants.TOLERANCE[precision],
             "argmax": [int(i) for i in logits.argmax(1)]}
     meta.update(extra or {})
     dump_json(meta, os.path.join(dirpath, "meta.json"))
@@ -182,14 +192,16 @@ def preprocess_block(cfg):
     }
 
 
-def write_manifest(outdir, cfg, name, version, extra=None, model_file="model.onnx"):
+def write_manifest(outdir, cfg, name, version, extra=None, model_file="model.onnx",
+                   input_dtype="float32", precision="fp32"):
     man = {
         "name": name,
         "version": version,
         "model": model_file,
         "labels": "labels.txt",
-        "input": {"name": "pixel_values", "layout": "NCHW", "dtype": "float32",
+        "input": {"name": "pixel_values", "layout": "NCHW", "dtype": input_dtype,
                   "shape": [-1, 3, cfg.img_size, cfg.img_size]},
+        "precision": precision,
         "output": {"name": "logits", "kind": "logits"},
         "preprocess": preprocess_block(cfg),
         "architecture": {"family": "vit-timm-lora", "img_size": cfg.img_size,
@@ -233,25 +245,37 @@ def _csv(s):
     return '"' + s.replace('"', '""') + '"' if ("," in s or '"' in s) else s
 
 
-def load_samples_as_inputs(dirpath, names, cfg):
-    """Read PNGs back exactly as the service should (grey -> RGB, /255, mean/std)."""
+def load_samples_as_u8(dirpath, names, cfg):
+    """The PNGs as the 8-bit model input [N,3,H,W] (grey -> RGB), as the service reads them."""
     from PIL import Image
     arrs = []
     for fn in names:
         im = Image.open(os.path.join(dirpath, fn)).convert("RGB")
         if im.size != (cfg.img_size, cfg.img_size):
             raise ValueError("sample PNGs are stored at the model resolution")
-        arrs.append(np.asarray(im, dtype=np.float32) / 255.0)
-    t = torch.from_numpy(np.stack(arrs)).permute(0, 3, 1, 2)
+        arrs.append(np.asarray(im, dtype=np.uint8))
+    return np.ascontiguousarray(np.stack(arrs).transpose(0, 3, 1, 2))
+
+
+def normalise_u8(u8, cfg):
+    """uint8 [N,3,H,W] -> the float model input: /255, minus mean, over std."""
+    t = torch.from_numpy(u8.astype(np.float32) / 255.0)
     m = torch.tensor(cfg.mean).view(1, 3, 1, 1)
     s = torch.tensor(cfg.std).view(1, 3, 1, 1)
     return ((t - m) / s).contiguous().float()
 
 
+def load_samples_as_inputs(dirpath, names, cfg):
+    """Read PNGs back exactly as the service should (grey -> RGB, /255, mean/std)."""
+    return normalise_u8(load_samples_as_u8(dirpath, names, cfg), cfg)
+
+
 def export_package(model, outdir, name, version, samples=None, n_parity=16, extra_manifest=None,
-                   parity_inputs=None, seed=0, attention="contrib"):
+                   parity_inputs=None, seed=0, attention="contrib", input_dtype="float32",
+                   precision="fp32"):
     """samples: (uint8 images, labels) at model resolution, or None (then random parity
-    inputs). Returns the merged model used for the export."""
+    inputs). input_dtype/precision: graph variants (variants.py). Returns the merged model used
+    for the export."""
     os.makedirs(outdir, exist_ok=True)
     cfg = model.cfg
     merged = export_onnx(model, os.path.join(outdir, "model.onnx"),
@@ -259,26 +283,38 @@ def export_package(model, outdir, name, version, samples=None, n_parity=16, extr
                          metadata={"loraflow.name": name, "loraflow.version": version,
                                    "loraflow.attention": attention},
                          attention=attention)
+    if (input_dtype, precision) != ("float32", "fp32"):
+        variants.apply(os.path.join(outdir, "model.onnx"), preprocess_block(cfg), input_dtype,
+                       precision)
     write_labels(os.path.join(outdir, "labels.txt"), model.classes)
-    extra = {}
+    extra, u8 = {}, None
     if samples is not None:
         imgs, labs = samples
         names = write_samples(os.path.join(outdir, "samples"), imgs, labs, model.classes)
         k = min(n_parity, len(names))
-        inputs = load_samples_as_inputs(os.path.join(outdir, "samples"), names[:k], cfg)
+        u8 = load_samples_as_u8(os.path.join(outdir, "samples"), names[:k], cfg)
+        inputs = normalise_u8(u8, cfg)
         extra = {"sources": [f"samples/{n}" for n in names[:k]],
                  "labels": [model.classes[int(y)] for y in labs[:k]]}
     elif parity_inputs is not None:
+        if input_dtype == "uint8":
+            raise ValueError("uint8 parity inputs come from samples or random pixels, not floats")
         inputs = parity_inputs
+    elif input_dtype == "uint8":
+        rng = np.random.default_rng(seed)
+        u8 = rng.integers(0, 256, (n_parity, 3, cfg.img_size, cfg.img_size), dtype=np.uint8)
+        inputs = normalise_u8(u8, cfg)
     else:
         g = torch.Generator().manual_seed(seed)
         inputs = torch.randn(n_parity, 3, cfg.img_size, cfg.img_size, generator=g)
     # reference logits come from the unmerged PyTorch model (the thing that was trained)
     ref = write_parity(os.path.join(outdir, "parity"), model, inputs,
-                       dict(extra, model="model.onnx"))
+                       dict(extra, model="model.onnx"),
+                       inputs_u8=u8 if input_dtype == "uint8" else None, precision=precision)
     with torch.no_grad():
         d = (merged(inputs) - ref).abs().max().item()
-    write_manifest(outdir, cfg, name, version, extra_manifest)
+    write_manifest(outdir, cfg, name, version, extra_manifest, input_dtype=input_dtype,
+                   precision=precision)
     return merged, d
 
 
@@ -399,6 +435,11 @@ def main(argv=None):
                     help="model.onnx attention: contrib (default) = one ONNX Runtime "
                     "com.microsoft.Attention node per block (faster on ORT CPU); plain = standard "
                     "ONNX ops only, for other runtimes")
+    ap.add_argument("--input-dtype", choices=variants.INPUT_DTYPES, default="float32",
+                    help="uint8: the graph takes the 8-bit pixels (NCHW) and normalises them "
+                    "itself; 4x less input to copy per run")
+    ap.add_argument("--precision", choices=variants.PRECISIONS, default="fp32",
+                    help="fp16: float16 weights and math, float32 input and logits")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     torch.manual_seed(args.seed)
@@ -426,7 +467,8 @@ def main(argv=None):
         samples = (x[:args.samples], y[:args.samples])
     name = args.name or os.path.basename(os.path.abspath(args.out))
     _, d = export_package(model, args.out, name, args.version, samples, args.parity, seed=args.seed,
-                          attention=args.attention)
+                          attention=args.attention, input_dtype=args.input_dtype,
+                          precision=args.precision)
     size = os.path.getsize(os.path.join(args.out, "model.onnx"))
     print(f"exported {args.out}: model.onnx {size / 1e6:.1f} MB, {model.cfg.num_classes} classes, "
           f"merged-vs-unmerged max |diff| {d:.2e}")

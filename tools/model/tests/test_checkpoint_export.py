@@ -267,6 +267,40 @@ class ContribAttentionExportTest(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class GraphVariantsTest(unittest.TestCase):
+    """--input-dtype uint8 / --precision fp16: the graph's interface and the parity files. The
+    numbers (ONNX Runtime Java against the float32 package) are ExportVariantsTest's."""
+
+    def test_uint8_fp16_export(self):
+        try:
+            import onnx
+            from onnx import TensorProto, numpy_helper
+        except ImportError:
+            self.skipTest("python3-onnx not installed")
+        torch.manual_seed(2)
+        m = ViTLoRAClassifier(preset("vit_mnist", depth=2, lora_length=2, num_classes=5)).eval()
+        tmp = tempfile.mkdtemp(prefix="loraflow-variants-")
+        try:
+            export_package(m, tmp, "v", "0.0.1", n_parity=3, input_dtype="uint8", precision="fp16")
+            mp = onnx.load(os.path.join(tmp, "model.onnx"))
+            self.assertEqual(mp.graph.input[0].type.tensor_type.elem_type, TensorProto.UINT8)
+            self.assertEqual(mp.graph.output[0].type.tensor_type.elem_type, TensorProto.FLOAT)
+            self.assertEqual([n.op_type for n in mp.graph.node[:5]], ["Cast", "Div", "Sub", "Div", "Cast"])
+            inits = {t.name: numpy_helper.to_array(t) for t in mp.graph.initializer}
+            np.testing.assert_allclose(inits["loraflow.pixel_mean"].ravel(), m.cfg.mean, rtol=1e-6)
+            weights = [v for k, v in inits.items() if not k.startswith("loraflow.")]
+            self.assertTrue(all(v.dtype != np.float32 for v in weights), "fp16 weights")
+            with open(os.path.join(tmp, "manifest.json")) as f:
+                man = json.load(f)
+            self.assertEqual((man["input"]["dtype"], man["precision"]), ("uint8", "fp16"))
+            with open(os.path.join(tmp, "parity", "meta.json")) as f:
+                meta = json.load(f)
+            self.assertEqual(meta["files"], ["inputs.u8", "logits.f32"])
+            self.assertEqual(os.path.getsize(os.path.join(tmp, "parity", "inputs.u8")), 3 * 3 * 28 * 28)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class AdapterAndMultiTaskTest(unittest.TestCase):
     def test_adapter_builders_roundtrip(self):
         p = {"blocks.0.attn.lora.lora_a.weight": np.random.rand(4, 64).astype(np.float32),

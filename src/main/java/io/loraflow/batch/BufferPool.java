@@ -1,6 +1,6 @@
 package io.loraflow.batch;
 
-import java.nio.FloatBuffer;
+import java.nio.Buffer;
 import java.util.ArrayDeque;
 import java.util.function.Supplier;
 
@@ -9,19 +9,19 @@ import java.util.function.Supplier;
  * one buffer per outstanding batch is ever created. Event loop only.
  */
 final class BufferPool {
-  private final ArrayDeque<FloatBuffer> free = new ArrayDeque<>();
-  private final Supplier<FloatBuffer> allocator;
+  private final ArrayDeque<Buffer> free = new ArrayDeque<>();
+  private final Supplier<? extends Buffer> allocator;
 
-  BufferPool(Supplier<FloatBuffer> allocator) {
+  BufferPool(Supplier<? extends Buffer> allocator) {
     this.allocator = allocator;
   }
 
-  FloatBuffer take() {
-    FloatBuffer b = free.poll();
+  Buffer take() {
+    Buffer b = free.poll();
     return b != null ? b : allocator.get();
   }
 
-  void release(FloatBuffer b) {
+  void release(Buffer b) {
     free.push(b);
   }
 }

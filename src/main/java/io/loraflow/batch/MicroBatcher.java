@@ -6,6 +6,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -40,7 +42,7 @@ public final class MicroBatcher<K> {
   private final int maxBatchSize;
   private final long maxQueueDelayNanos;
   private final int slots;
-  private final int sampleFloats;
+  private final int sampleValues;
   private final WorkerExecutor workers;
   private final BatchRunner<K> runner;
   private final BufferPool buffers;
@@ -53,12 +55,12 @@ public final class MicroBatcher<K> {
   private volatile Thread eventLoop;
 
   public MicroBatcher(Context context, int maxBatchSize, long maxQueueDelayMs, int slots,
-      int sampleFloats, Supplier<FloatBuffer> allocator, WorkerExecutor workers, BatchRunner<K> runner) {
+      int sampleValues, Supplier<? extends Buffer> allocator, WorkerExecutor workers, BatchRunner<K> runner) {
     this.context = context;
     this.maxBatchSize = maxBatchSize;
     this.maxQueueDelayNanos = maxQueueDelayMs * 1_000_000L;
     this.slots = slots;
-    this.sampleFloats = sampleFloats;
+    this.sampleValues = sampleValues;
     this.workers = workers;
     this.runner = runner;
     this.buffers = new BufferPool(allocator);
@@ -139,7 +141,7 @@ public final class MicroBatcher<K> {
   }
 
   private void dispatch(K task, List<Job<K>> jobs) {
-    FloatBuffer batch;
+    Buffer batch;
     try {
       batch = buffers.take();
     } catch (RuntimeException | OutOfMemoryError e) {
@@ -162,7 +164,7 @@ public final class MicroBatcher<K> {
         for (int i = first; i < last; i++) {
           Job<K> job = jobs.get(i);
           job.dequeuedNanos = start;
-          int offset = i * sampleFloats;
+          int offset = i * sampleValues;
           try {
             job.writer.write(batch, offset);
           } catch (Exception | LinkageError e) {
@@ -184,7 +186,7 @@ public final class MicroBatcher<K> {
   }
 
   /** Runs rows [first, first+n); on failure bisects so that only failing rows fail. */
-  private Future<Void> runSplitting(K task, FloatBuffer batch, List<Job<K>> jobs, int first, int n) {
+  private Future<Void> runSplitting(K task, Buffer batch, List<Job<K>> jobs, int first, int n) {
     long start = System.nanoTime();
     Future<float[][]> run;
     try {
@@ -240,9 +242,12 @@ public final class MicroBatcher<K> {
         : new StageException(Reason.DECODE_FAILED, "preprocessing failed: " + e, false, e));
   }
 
-  private void zero(FloatBuffer batch, int offset) {
-    for (int i = 0; i < sampleFloats; i++) {
-      batch.put(offset + i, 0f);
+  /** Floats or bytes, as the tensor holds (the model's input type). */
+  private void zero(Buffer batch, int offset) {
+    if (batch instanceof FloatBuffer floats) {
+      floats.put(offset, new float[sampleValues]);
+    } else {
+      ((ByteBuffer) batch).put(offset, new byte[sampleValues]);
     }
   }
 

@@ -80,6 +80,17 @@ public record ConfigKey(String name, Type type, Object defaultValue, Validator v
       };
     }
 
+    /** A list whose every entry is {@code name=value} (name: letters, digits, underscores). */
+    static Validator namedValues() {
+      return (k, v) -> {
+        for (Object entry : (List<?>) v) {
+          if (!entry.toString().matches("[A-Za-z0-9_]+=.*")) {
+            throw new ConfigException(k, v, "must be name=value entries, comma-separated (not '" + entry + "')");
+          }
+        }
+      };
+    }
+
     static Validator nonEmpty() {
       return (k, v) -> {
         if (v == null || v.toString().isBlank()) {

@@ -4,6 +4,7 @@ import static io.loraflow.config.ConfigKey.Validator.any;
 import static io.loraflow.config.ConfigKey.Validator.atLeast;
 import static io.loraflow.config.ConfigKey.Validator.between;
 import static io.loraflow.config.ConfigKey.Validator.in;
+import static io.loraflow.config.ConfigKey.Validator.namedValues;
 import static io.loraflow.config.ConfigKey.Validator.nonEmpty;
 
 import io.loraflow.config.ConfigKey.Type;
@@ -35,6 +36,7 @@ public final class LoraflowConfig {
   public static final String MAX_IN_FLIGHT = "max.in.flight";
   public static final String INFERENCE_DEVICE = "inference.device";
   public static final String INFERENCE_THREADS = "inference.threads";
+  public static final String INFERENCE_CUDA_OPTIONS = "inference.cuda.options";
   public static final String DECODE_THREADS = "decode.threads";
   public static final String FETCH_ALLOWED_ROOTS = "fetch.allowed.roots";
   public static final String FETCH_ALLOWED_TARGETS = "fetch.allowed.targets";
@@ -87,6 +89,10 @@ public final class LoraflowConfig {
     define(INFERENCE_THREADS, Type.INT, 0, between(0, 1024),
         "ONNX Runtime intra-op threads; 0 = one per available core (right for compute-bound models; "
             + "with a small model on few cores, 1 leaves CPU to decoding: docs/benchmarks.md).");
+    define(INFERENCE_CUDA_OPTIONS, Type.LIST, List.of(), namedValues(),
+        "ONNX Runtime CUDA provider options, name=value, comma-separated (e.g. "
+            + "cudnn_conv_algo_search=HEURISTIC,gpu_mem_limit=4294967296,use_tf32=0), passed as given; "
+            + "ONNX Runtime refuses an unknown one when the CUDA session is created. Empty = its defaults.");
     define(DECODE_THREADS, Type.INT, 2, between(1, 1024),
         "Worker threads that decode and preprocess images.");
     define(FETCH_ALLOWED_ROOTS, Type.LIST, List.of(), any(),
@@ -188,6 +194,16 @@ public final class LoraflowConfig {
   @SuppressWarnings("unchecked")
   public List<String> getList(String key) {
     return (List<String>) get(key);
+  }
+
+  /** A list of {@code name=value} entries as a map, in order. */
+  public Map<String, String> getNamedValues(String key) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String entry : getList(key)) {
+      int eq = entry.indexOf('=');
+      out.put(entry.substring(0, eq), entry.substring(eq + 1));
+    }
+    return out;
   }
 
   public Path modelDir() {

@@ -1,5 +1,7 @@
 package io.loraflow.image;
 
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 
 /**
@@ -8,9 +10,11 @@ import java.nio.FloatBuffer;
  * {@code CenterCrop} (zero padding when the crop is larger), {@code ToTensor} (/255), then
  * {@code Normalize} (minus mean, over std), in the spec's channel order.
  *
- * <p>Output is {@code 3 × cropHeight × cropWidth} floats, channel-major, written with absolute
- * puts into the batch tensor: the buffer's position is not used or changed. Immutable; any
- * thread, concurrently (call it from the decode workers, not the event loop).
+ * <p>Output is {@code 3 × cropHeight × cropWidth} values, channel-major, written with absolute
+ * puts into the batch tensor: the buffer's position is not used or changed. Into a
+ * {@link FloatBuffer} they are the normalised floats; into a {@link ByteBuffer} (a model whose
+ * input is uint8 and whose graph normalises) the 8-bit samples before {@code ToTensor}. Immutable;
+ * any thread, concurrently (call it from the decode workers, not the event loop).
  */
 public final class Preprocessor {
   private final PreprocessSpec spec;
@@ -33,15 +37,23 @@ public final class Preprocessor {
     return spec;
   }
 
-  /** Floats one image occupies in the tensor: 3 × crop height × crop width. */
-  public int floatsPerImage() {
+  /** Values one image occupies in the tensor: 3 × crop height × crop width. */
+  public int valuesPerImage() {
     return 3 * spec.cropHeight() * spec.cropWidth();
   }
 
-  /** Writes the image's {@link #floatsPerImage} floats at {@code dst[offsetFloats...]}. */
-  public void writeTo(DecodedImage img, FloatBuffer dst, int offsetFloats) {
-    if (offsetFloats < 0 || offsetFloats + floatsPerImage() > dst.limit()) {
-      throw new IndexOutOfBoundsException("tensor slot " + offsetFloats + " does not fit");
+  /**
+   * Writes the image's {@link #valuesPerImage} values at {@code dst[offset...]}: floats into a
+   * {@link FloatBuffer}, bytes into a {@link ByteBuffer}.
+   */
+  public void writeTo(DecodedImage img, Buffer dst, int offset) {
+    if (offset < 0 || offset + valuesPerImage() > dst.limit()) {
+      throw new IndexOutOfBoundsException("tensor slot " + offset + " does not fit");
+    }
+    FloatBuffer floats = dst instanceof FloatBuffer f ? f : null;
+    ByteBuffer bytes = dst instanceof ByteBuffer b ? b : null;
+    if (floats == null && bytes == null) {
+      throw new IllegalArgumentException("a tensor is a FloatBuffer or a ByteBuffer, not " + dst.getClass());
     }
     byte[] rgb = img.hasAlpha() ? composite(img, spec.background()) : img.pixels();
     int w = img.width();
@@ -66,22 +78,31 @@ public final class Preprocessor {
     byte[] window = Resampler.resize(rgb, w, h, outW, outH, spec.interpolation(), y0, y1, x0, x1);
     int plane = ch * cw;
     int windowW = x1 - x0;
-    // A row at a time into a heap array, then one bulk put: per-float puts into a direct buffer
+    // A row at a time into a heap array, then one bulk put: per-value puts into a direct buffer
     // cost a bounds check each and were a tenth of the decode workers' time.
+    byte[] samples = new byte[cw];
     float[] row = new float[cw];
     for (int y = 0; y < ch; y++) {
       int sy = y + top;
       boolean rowInside = sy >= y0 && sy < y1;
       for (int c = 0; c < 3; c++) {
-        float[] table = lut[c];
         int srcC = spec.bgr() ? 2 - c : c;
         int in = ((sy - y0) * windowW - x0) * 3 + srcC;
         for (int x = 0; x < cw; x++) {
           int sx = x + left;
           boolean inside = rowInside && sx >= x0 && sx < x1;
-          row[x] = table[inside ? window[in + sx * 3] & 0xff : 0];
+          samples[x] = inside ? window[in + sx * 3] : 0; // padding is black, as CenterCrop's
         }
-        dst.put(offsetFloats + c * plane + y * cw, row, 0, cw);
+        int at = offset + c * plane + y * cw;
+        if (bytes != null) {
+          bytes.put(at, samples, 0, cw);
+        } else {
+          float[] table = lut[c];
+          for (int x = 0; x < cw; x++) {
+            row[x] = table[samples[x] & 0xff];
+          }
+          floats.put(at, row, 0, cw);
+        }
       }
     }
   }

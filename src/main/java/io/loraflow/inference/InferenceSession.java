@@ -1,14 +1,18 @@
 package io.loraflow.inference;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoraAdapter;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.providers.OrtCUDAProviderOptions;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,43 +39,73 @@ public final class InferenceSession implements AutoCloseable {
     this.device = device;
   }
 
-  /**
-   * Opens the session. {@code device} is {@code auto}, {@code cpu} or {@code cuda}; {@code cuda}
-   * fails if CUDA does not work, {@code auto} falls back to CPU. {@code warmupBatchSizes} are run
-   * once each so the first events do not pay for allocation and kernel selection.
-   */
+  /** As {@link #open(ModelPackage, String, Map, int, int...)} with ONNX Runtime's CUDA defaults. */
   public static InferenceSession open(ModelPackage model, String device, int intraOpThreads,
       int... warmupBatchSizes) {
+    return open(model, device, Map.of(), intraOpThreads, warmupBatchSizes);
+  }
+
+  /**
+   * Opens the session. {@code device} is {@code auto}, {@code cpu} or {@code cuda}; {@code cuda}
+   * fails if CUDA does not work, {@code auto} falls back to CPU. {@code cudaOptions} go to ONNX
+   * Runtime's CUDA provider as given ({@code inference.cuda.options}). {@code warmupBatchSizes}
+   * are run once each so the first events do not pay for allocation and kernel selection.
+   */
+  public static InferenceSession open(ModelPackage model, String device, Map<String, String> cudaOptions,
+      int intraOpThreads, int... warmupBatchSizes) {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     if (!device.equals("cpu")) {
-      try {
-        OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, true));
-        InferenceSession cuda = new InferenceSession(model, s, Device.CUDA);
-        cuda.warmUp(warmupBatchSizes);
-        LOG.info("event=model_loaded model={} version={} device=CUDA", model.name(), model.version());
-        return cuda;
-      } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
-        if (device.equals("cuda")) {
-          throw new IllegalStateException("inference.device=cuda but a CUDA session could not be "
-              + "created and run (needs the cuda build, CUDA 12 and cuDNN 9): " + e.getMessage(), e);
+      Optional<String> unavailable = CudaLibraries.prepare();
+      Throwable cause = null;
+      if (unavailable.isEmpty()) {
+        try {
+          return openCuda(env, model, cudaOptions, intraOpThreads, warmupBatchSizes);
+        } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+          unavailable = Optional.of(CudaLibraries.explain(e));
+          cause = e;
         }
-        LOG.debug("CUDA unavailable, using CPU: {}", e.toString());
       }
+      if (device.equals("cuda")) {
+        throw new IllegalStateException("inference.device=cuda but a CUDA session could not be created and run: "
+            + unavailable.get(), cause);
+      }
+      LOG.info("event=cuda_unavailable device=auto fallback=CPU reason=\"{}\"", unavailable.get());
     }
     try {
       OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, false));
       InferenceSession cpu = new InferenceSession(model, s, Device.CPU);
       cpu.warmUp(warmupBatchSizes);
-      LOG.info("event=model_loaded model={} version={} device=CPU threads={}", model.name(),
-          model.version(), intraOpThreads == 0 ? Runtime.getRuntime().availableProcessors() : intraOpThreads);
+      LOG.info("event=model_loaded model={} version={} input={} device=CPU threads={}", model.name(),
+          model.version(), model.inputType().manifestName(), intraOpThreads == 0 ? Runtime.getRuntime().availableProcessors() : intraOpThreads);
       return cpu;
     } catch (OrtException e) {
       throw new IllegalStateException("Cannot load " + model.servedGraph() + ": " + e.getMessage(), e);
     }
   }
 
+  private static InferenceSession openCuda(OrtEnvironment env, ModelPackage model, Map<String, String> cudaOptions,
+      int intraOpThreads, int... warmupBatchSizes) throws OrtException {
+    OrtSession s = env.createSession(model.servedGraph().toString(), options(intraOpThreads, true, cudaOptions));
+    InferenceSession cuda = new InferenceSession(model, s, Device.CUDA);
+    try {
+      cuda.warmUp(warmupBatchSizes);
+    } catch (OrtException | RuntimeException e) {
+      cuda.close(); // the CPU session that may follow gets the memory back
+      throw e;
+    }
+    LOG.info("event=model_loaded model={} version={} input={} device=CUDA", model.name(), model.version(),
+        model.inputType().manifestName());
+    return cuda;
+  }
+
   /** The service's session options (public for bench/ort, which times runs with exactly these). */
   public static OrtSession.SessionOptions options(int threads, boolean cuda) throws OrtException {
+    return options(threads, cuda, Map.of());
+  }
+
+  /** As {@link #options(int, boolean)}, with options for the CUDA provider (ignored without it). */
+  public static OrtSession.SessionOptions options(int threads, boolean cuda, Map<String, String> cudaOptions)
+      throws OrtException {
     OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
     // The LoRA base graph's overridable initializers draw one "appears in graph inputs" warning
     // each: expected, so only errors are logged.
@@ -84,7 +118,13 @@ public final class InferenceSession implements AutoCloseable {
     // and publishes on the same cores, so spinning would burn the CPU those stages need.
     opts.addConfigEntry("session.intra_op.allow_spinning", "0");
     if (cuda) {
-      opts.addCUDA(0);
+      // ORT copies the provider options when it appends the provider: closing them after is safe.
+      try (OrtCUDAProviderOptions provider = new OrtCUDAProviderOptions(0)) {
+        for (Map.Entry<String, String> option : cudaOptions.entrySet()) {
+          provider.add(option.getKey(), option.getValue());
+        }
+        opts.addCUDA(provider);
+      }
     }
     return opts;
   }
@@ -95,35 +135,51 @@ public final class InferenceSession implements AutoCloseable {
     }
   }
 
-  /** A direct, native-order buffer for {@code batchSize} samples (big-endian would be garbage to ORT). */
-  public FloatBuffer allocate(int batchSize) {
-    return ByteBuffer.allocateDirect(batchSize * model.sampleFloats() * Float.BYTES)
-        .order(ByteOrder.nativeOrder()).asFloatBuffer();
+  /**
+   * A direct buffer for {@code batchSize} samples of the model's input type: a native-order
+   * {@link FloatBuffer} (big-endian would be garbage to ORT) for float32, a {@link ByteBuffer}
+   * for uint8.
+   */
+  public Buffer allocate(int batchSize) {
+    ByteBuffer bytes = ByteBuffer.allocateDirect(batchSize * model.sampleValues() * model.inputType().bytes())
+        .order(ByteOrder.nativeOrder());
+    return model.inputType() == InputType.FLOAT32 ? bytes.asFloatBuffer() : bytes;
   }
 
   /**
-   * Runs the first {@code n} samples of {@code input} (no copy: the direct buffer is the tensor).
-   * Returns one row of {@code outputs} per sample, as the model produced them (logits or
-   * probabilities, see {@link ModelPackage#outputIsLogits()}).
+   * Runs the first {@code n} samples of {@code input}, a buffer from {@link #allocate} (no copy:
+   * the direct buffer is the tensor). Returns one row of {@code outputs} per sample, as the model
+   * produced them (logits or probabilities, see {@link ModelPackage#outputIsLogits()}).
    */
-  public float[][] run(FloatBuffer input, int n) throws OrtException {
+  public float[][] run(Buffer input, int n) throws OrtException {
     return run(input, n, null);
   }
 
   /**
-   * As {@link #run(FloatBuffer, int)}, with a task's LoRA adapter active for this run only
+   * As {@link #run(Buffer, int)}, with a task's LoRA adapter active for this run only
    * ({@code null}: the graph's own weights). Runs of different adapters may overlap.
    */
-  public float[][] run(FloatBuffer input, int n, OrtLoraAdapter adapter) throws OrtException {
-    FloatBuffer view = input.duplicate().position(0).limit(n * model.sampleFloats()).slice();
+  public float[][] run(Buffer input, int n, OrtLoraAdapter adapter) throws OrtException {
+    Buffer view = input.duplicate().position(0).limit(n * model.sampleValues()).slice();
     long[] shape = {n, model.channels(), model.height(), model.width()};
-    try (OnnxTensor tensor = OnnxTensor.createTensor(env, view, shape);
+    try (OnnxTensor tensor = tensor(view, shape);
         OrtSession.RunOptions options = new OrtSession.RunOptions()) {
       if (adapter != null) {
         options.addActiveLoraAdapter(adapter);
       }
       return run(tensor, options);
     }
+  }
+
+  private OnnxTensor tensor(Buffer view, long[] shape) throws OrtException {
+    if (model.inputType() == InputType.FLOAT32 && view instanceof FloatBuffer floats) {
+      return OnnxTensor.createTensor(env, floats, shape);
+    }
+    if (model.inputType() == InputType.UINT8 && view instanceof ByteBuffer bytes) {
+      return OnnxTensor.createTensor(env, bytes, shape, OnnxJavaType.UINT8);
+    }
+    throw new IllegalArgumentException("model " + model.name() + " takes " + model.inputType().manifestName()
+        + " input, not a " + view.getClass().getSimpleName());
   }
 
   private float[][] run(OnnxTensor tensor, OrtSession.RunOptions options) throws OrtException {

@@ -5,7 +5,7 @@ import io.loraflow.metrics.ServiceMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import java.nio.FloatBuffer;
+import java.nio.Buffer;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,21 +19,21 @@ import java.util.concurrent.TimeUnit;
 public final class InferenceWorker implements BatchRunner<TaskRegistry.Resident> {
   private final InferenceSession session;
   private final WorkerExecutor worker;
-  private final int sampleFloats;
+  private final int sampleValues;
   private final ServiceMetrics metrics;
 
-  public InferenceWorker(Vertx vertx, InferenceSession session, int sampleFloats, ServiceMetrics metrics) {
+  public InferenceWorker(Vertx vertx, InferenceSession session, int sampleValues, ServiceMetrics metrics) {
     this.session = session;
     this.worker = vertx.createSharedWorkerExecutor("loraflow-inference", 1, 10, TimeUnit.MINUTES);
-    this.sampleFloats = sampleFloats;
+    this.sampleValues = sampleValues;
     this.metrics = metrics;
   }
 
   @Override
-  public Future<float[][]> run(TaskRegistry.Resident task, FloatBuffer batch, int first, int rows) {
+  public Future<float[][]> run(TaskRegistry.Resident task, Buffer batch, int first, int rows) {
     return worker.executeBlocking(() -> {
       long start = System.nanoTime();
-      float[][] out = session.run(batch.duplicate().position(first * sampleFloats).slice(), rows, task.adapter());
+      float[][] out = session.run(batch.duplicate().position(first * sampleValues).slice(), rows, task.adapter());
       metrics.inferenceRun(task.spec().name(), rows, System.nanoTime() - start);
       return out;
     }, false);

@@ -20,6 +20,7 @@ public record ModelPackage(
     String version,
     Path modelFile,
     String inputName,
+    InputType inputType,
     int channels,
     int height,
     int width,
@@ -45,8 +46,11 @@ public record ModelPackage(
       if (shape == null || shape.size() != 4 || !"NCHW".equals(input.getString("layout", "NCHW"))) {
         throw new IllegalArgumentException(manifestFile + ": input.shape must be [batch, C, H, W] (NCHW)");
       }
-      if (!"float32".equals(input.getString("dtype", "float32"))) {
-        throw new IllegalArgumentException(manifestFile + ": input.dtype must be float32");
+      InputType inputType;
+      try {
+        inputType = InputType.fromManifest(input.getString("dtype", "float32"));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(manifestFile + ": " + e.getMessage(), e);
       }
       JsonObject output = m.getJsonObject("output", new JsonObject());
       String kind = output.getString("kind", "logits");
@@ -65,7 +69,7 @@ public record ModelPackage(
         throw new IllegalArgumentException(manifestFile + ": lora_base_model " + loraBase + " not found");
       }
       return new ModelPackage(dir, m.getString("name", dir.getFileName().toString()),
-          m.getString("version", "0"), model, input.getString("name", "pixel_values"),
+          m.getString("version", "0"), model, input.getString("name", "pixel_values"), inputType,
           shape.getInteger(1), shape.getInteger(2), shape.getInteger(3),
           output.getString("name", "logits"), kind.equals("logits"), labels,
           required(m, "preprocess", manifestFile).getJsonObject("preprocess"), defaultTask, loraBase,
@@ -128,8 +132,8 @@ public record ModelPackage(
     return multiTask() ? loraBase : modelFile;
   }
 
-  /** Floats per sample: C × H × W. */
-  public int sampleFloats() {
+  /** Values per sample, C × H × W: floats or bytes, as {@link #inputType} says. */
+  public int sampleValues() {
     return channels * height * width;
   }
 }

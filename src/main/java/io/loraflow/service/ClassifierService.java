@@ -100,7 +100,8 @@ public final class ClassifierService extends VerticleBase {
           return null;
         }))
         .compose(v -> vertx.executeBlocking(() -> InferenceSession.open(model,
-            config.getString(INFERENCE_DEVICE), config.getInt(INFERENCE_THREADS), 1, maxBatch)))
+            config.getString(INFERENCE_DEVICE), config.getNamedValues(INFERENCE_CUDA_OPTIONS),
+            config.getInt(INFERENCE_THREADS), 1, maxBatch)))
         .compose(s -> {
           session = s;
           modelReady = true;
@@ -122,11 +123,11 @@ public final class ClassifierService extends VerticleBase {
 
   private Future<Void> wire(ModelPackage model, int maxBatch) {
     decodeWorkers = vertx.createSharedWorkerExecutor("loraflow-decode", config.getInt(DECODE_THREADS));
-    inference = new InferenceWorker(vertx, session, model.sampleFloats(), metrics);
+    inference = new InferenceWorker(vertx, session, model.sampleValues(), metrics);
     tasks = new TaskRegistry(model.multiTask() ? model.tasks().values() : List.of(model.tasks().get(model.defaultTask())),
         Set.copyOf(config.getList(ADAPTERS_PINNED)), config.getInt(ADAPTERS_MAX_RESIDENT));
     MicroBatcher<TaskRegistry.Resident> batcher = new MicroBatcher<>(context, maxBatch,
-        config.getLong(MAX_QUEUE_DELAY_MS), 2, model.sampleFloats(), () -> session.allocate(maxBatch),
+        config.getLong(MAX_QUEUE_DELAY_MS), 2, model.sampleValues(), () -> session.allocate(maxBatch),
         inference.executor(), inference);
     classifier = new Classifier(vertx,
         new Classifier.Parts(new ImageFetcher(vertx, fetchOptions()),

@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -55,7 +56,7 @@ class MicroBatcherTest {
       runSizes.add(rows);
       float[][] out = new float[rows][];
       for (int i = 0; i < rows; i++) {
-        float v = batch.get((first + i) * SAMPLE);
+        float v = at(batch, (first + i) * SAMPLE);
         if (Float.isNaN(v)) {
           return Future.failedFuture(new IllegalStateException("NaN row"));
         }
@@ -66,10 +67,14 @@ class MicroBatcherTest {
   }
 
   private static RowWriter value(float v) {
-    return (FloatBuffer b, int off) -> {
-      b.put(off, v);
-      b.put(off + 1, v);
+    return (Buffer b, int off) -> {
+      ((FloatBuffer) b).put(off, v);
+      ((FloatBuffer) b).put(off + 1, v);
     };
+  }
+
+  private static float at(Buffer batch, int index) {
+    return ((FloatBuffer) batch).get(index);
   }
 
   private <T> T onContext(Function<Void, T> action) throws Exception {
@@ -124,7 +129,7 @@ class MicroBatcherTest {
       held.add(p);
       float[][] out = new float[rows][];
       for (int i = 0; i < rows; i++) {
-        out[i] = new float[] {batch.get((first + i) * SAMPLE)};
+        out[i] = new float[] {at(batch, (first + i) * SAMPLE)};
       }
       vertx.setTimer(100, id -> p.complete(out));
       return p.future();
@@ -181,6 +186,36 @@ class MicroBatcherTest {
     assertEquals(3, fs.get(2).result().output()[0], 0f);
   }
 
+  /** A uint8 model's tensor is bytes: rows land as bytes, and a failed row is zeroed as bytes. */
+  @Test
+  void byteTensorsCarryRowsAndZeroFailedOnes() throws Exception {
+    List<byte[]> seen = new CopyOnWriteArrayList<>();
+    BatchRunner<String> bytes = (task, batch, first, rows) -> {
+      float[][] out = new float[rows][];
+      for (int i = 0; i < rows; i++) {
+        byte[] row = new byte[SAMPLE];
+        ((ByteBuffer) batch).get((first + i) * SAMPLE, row);
+        seen.add(row);
+        out[i] = new float[] {row[0] & 0xff};
+      }
+      return Future.succeededFuture(out);
+    };
+    MicroBatcher<String> b = new MicroBatcher<>(context, 3, 60_000, 1, SAMPLE,
+        () -> ByteBuffer.allocateDirect(3 * SAMPLE), workers, bytes);
+    RowWriter pixel200 = (buf, off) -> ((ByteBuffer) buf).put(off, new byte[] {(byte) 200, (byte) 200});
+    List<Future<RowResult>> fs = onContext(v -> List.of(b.submit("t", pixel200),
+        b.submit("t", (buf, off) -> {
+          ((ByteBuffer) buf).put(off, (byte) 99);
+          throw new StageException(Reason.DECODE_FAILED, "bad pixels");
+        }),
+        b.submit("t", pixel200)));
+    await(fs);
+    assertEquals(200, fs.get(0).result().output()[0], 0f, "an unsigned byte, as ORT reads uint8");
+    assertEquals(Reason.DECODE_FAILED, ((StageException) fs.get(1).cause()).reason());
+    assertEquals(List.of(0, 0), List.of((int) seen.get(1)[0], (int) seen.get(1)[1]), "the failed row is zeros");
+    assertEquals(200, fs.get(2).result().output()[0], 0f);
+  }
+
   @Test
   void batchesHoldOneTaskAndTasksTakeTurns() throws Exception {
     List<String> runTasks = new CopyOnWriteArrayList<>();
@@ -188,7 +223,7 @@ class MicroBatcherTest {
       runTasks.add(task + ":" + rows);
       float[][] out = new float[rows][];
       for (int i = 0; i < rows; i++) {
-        out[i] = new float[] {batch.get((first + i) * SAMPLE)};
+        out[i] = new float[] {at(batch, (first + i) * SAMPLE)};
       }
       Promise<float[][]> p = Promise.promise();
       vertx.setTimer(20, id -> p.complete(out));
@@ -219,7 +254,7 @@ class MicroBatcherTest {
     BatchRunner<String> short1 = (task, batch, first, rows) -> {
       float[][] out = new float[Math.max(0, rows - 1)][];
       for (int i = 0; i < out.length; i++) {
-        out[i] = new float[] {batch.get((first + i) * SAMPLE)};
+        out[i] = new float[] {at(batch, (first + i) * SAMPLE)};
       }
       return Future.succeededFuture(out);
     };

@@ -8,7 +8,7 @@ import io.loraflow.inference.ModelPackage;
 import io.loraflow.inference.TopK;
 import io.vertx.core.json.JsonObject;
 import java.awt.image.BufferedImage;
-import java.nio.FloatBuffer;
+import java.nio.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,7 +71,7 @@ final class PlainLoop implements AutoCloseable {
   }
 
   private void loop() {
-    FloatBuffer input = session.allocate(batch);
+    Buffer input = session.allocate(batch);
     List<ConsumerRecord<byte[], byte[]>> chunk = new ArrayList<>(batch);
     try {
       while (!stop) {
@@ -96,12 +96,12 @@ final class PlainLoop implements AutoCloseable {
     }
   }
 
-  private void classify(List<ConsumerRecord<byte[], byte[]>> chunk, FloatBuffer input) throws Exception {
+  private void classify(List<ConsumerRecord<byte[], byte[]>> chunk, Buffer input) throws Exception {
     String[] ids = new String[chunk.size()];
     for (int i = 0; i < chunk.size(); i++) {
       JsonObject req = new JsonObject(new String(chunk.get(i).value(), StandardCharsets.UTF_8));
       ids[i] = req.getString("id");
-      pre.writeTo(rgb(ImageIO.read(Path.of(req.getString("image")).toFile())), input, i * model.sampleFloats());
+      pre.writeTo(rgb(ImageIO.read(Path.of(req.getString("image")).toFile())), input, i * model.sampleValues());
     }
     float[][] rows = session.run(input, chunk.size());
     for (int i = 0; i < chunk.size(); i++) {

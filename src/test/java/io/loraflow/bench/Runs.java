@@ -14,7 +14,7 @@ import io.loraflow.testkit.TestSettings;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.nio.FloatBuffer;
+import java.nio.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,10 +65,10 @@ final class Runs {
     Preprocessor pre = new Preprocessor(PreprocessSpec.fromJson(model.preprocess()));
     ImageDecoder decoder = new ImageDecoder(50_000_000L);
     try (InferenceSession session = InferenceSession.open(model, "cpu", threads, batch)) {
-      FloatBuffer buf = session.allocate(batch);
+      Buffer buf = session.allocate(batch);
       for (int i = 0; i < batch; i++) {
         DecodedImage img = decoder.decode(Files.readAllBytes(images.get(i % images.size())));
-        pre.writeTo(img, buf, i * model.sampleFloats());
+        pre.writeTo(img, buf, i * model.sampleValues());
       }
       session.run(buf, batch); // warm-up beyond open()'s
       Recording rec = profile == null ? null : Profiles.start(profile);

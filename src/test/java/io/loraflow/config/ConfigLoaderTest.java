@@ -70,6 +70,19 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void cudaProviderOptionsAreNameValuePairsInOrder() {
+    LoraflowConfig c = load(null, Map.of("inference.cuda.options", "cudnn_conv_algo_search=HEURISTIC, use_tf32=0"),
+        Map.of());
+    assertEquals(List.of("cudnn_conv_algo_search", "use_tf32"),
+        List.copyOf(c.getNamedValues("inference.cuda.options").keySet()));
+    assertEquals("0", c.getNamedValues("inference.cuda.options").get("use_tf32"));
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> load(null, Map.of(), Map.of("LORAFLOW_INFERENCE_CUDA_OPTIONS", "use_tf32")));
+    assertTrue(e.getMessage().contains("inference.cuda.options") && e.getMessage().contains("name=value"),
+        e.getMessage());
+  }
+
+  @Test
   void unknownSettingIsRefusedNamingTheClosest() throws Exception {
     ConfigException e = assertThrows(ConfigException.class,
         () -> load(null, Map.of("max.batch", "3"), Map.of()));

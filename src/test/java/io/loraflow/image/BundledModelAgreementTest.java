@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.loraflow.inference.InferenceSession;
 import io.loraflow.inference.ModelPackage;
 import io.vertx.core.json.JsonObject;
+import java.nio.Buffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,10 +34,10 @@ class BundledModelAgreementTest {
         if (ref == null) {
           continue;
         }
-        FloatBuffer java = session.allocate(1);
+        Buffer java = session.allocate(1);
         pre.writeTo(decoder.decode(Files.readAllBytes(IMAGES.resolve(entry.getString("file")))), java, 0);
         byte[] u8 = ReferenceParityTest.readGzip(IMAGES.resolve("reference").resolve(ref));
-        FloatBuffer reference = session.allocate(1);
+        FloatBuffer reference = (FloatBuffer) session.allocate(1);
         for (int i = 0; i < u8.length; i++) {
           int c = i / plane;
           reference.put(i, ((u8[i] & 0xff) / 255f - spec.mean()[c]) / spec.std()[c]);

@@ -36,7 +36,7 @@ class PreprocessorTest {
     assertEquals(PreprocessSpec.ResizeMode.SHORTER_SIDE, spec.resizeMode());
     assertEquals(28, spec.cropHeight());
     assertTrue(spec.bgr());
-    assertEquals(3 * 28 * 28, new Preprocessor(spec).floatsPerImage());
+    assertEquals(3 * 28 * 28, new Preprocessor(spec).valuesPerImage());
   }
 
   @Test
@@ -59,7 +59,7 @@ class PreprocessorTest {
   @Test
   void testNormalisesCompositesAndSwapsChannels() {
     Preprocessor pre = new Preprocessor(PreprocessSpec.fromJson(new JsonObject(MANIFEST)));
-    FloatBuffer out = tensor(pre.floatsPerImage() + 10);
+    FloatBuffer out = tensor(pre.valuesPerImage() + 10);
     pre.writeTo(solid(40, 30, 255, 0, 0, 0), out, 10);
     // Fully transparent: the background (0, 0, 255); BGR puts blue first.
     assertEquals((1f - 0.125f) / 0.25f, out.get(10), 1e-6);

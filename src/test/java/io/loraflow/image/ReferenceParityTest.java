@@ -57,7 +57,7 @@ class ReferenceParityTest {
     assertEquals(entry.getInteger("height"), img.height(), "height");
     Preprocessor pre = new Preprocessor(
         PreprocessSpec.fromJson(index.getJsonObject("specs").getJsonObject(spec)));
-    int n = pre.floatsPerImage();
+    int n = pre.valuesPerImage();
     FloatBuffer tensor = ByteBuffer.allocateDirect((n + 7) * 4).order(ByteOrder.nativeOrder())
         .asFloatBuffer();
     pre.writeTo(img, tensor, 7);

@@ -55,7 +55,7 @@ class AdapterFilesTest {
     ModelPackage model = ModelPackage.load(pkg);
     try (InferenceSession s = InferenceSession.open(model, "cpu", 1);
         OrtLoraAdapter fromSafetensors = OrtLoraAdapter.create(AdapterFiles.read(st))) {
-      FloatBuffer in = s.allocate(2);
+      FloatBuffer in = (FloatBuffer) s.allocate(2);
       for (int i = 0; i < in.capacity(); i++) {
         in.put(i, (float) Math.cos(i * 0.003));
       }

@@ -9,6 +9,7 @@ import io.loraflow.image.PreprocessSpec;
 import io.loraflow.image.Preprocessor;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -22,17 +23,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * ONNX Runtime Java against PyTorch: every model package with a {@code parity/} folder (the
- * bundled ones, plus {@code LORAFLOW_PARITY_MODEL_DIR} for a large export such as ViT-B/16) must
- * reproduce the exporter's logits within 1e-4 and the same top-1 on its reference inputs.
+ * bundled ones, the uint8-input and fp16 variants of the bundled model under
+ * {@code src/test/resources/models}, plus {@code LORAFLOW_PARITY_MODEL_DIR} for a large export
+ * such as ViT-B/16) must reproduce the exporter's logits within the tolerance its
+ * {@code meta.json} states (1e-4 for fp32) and the same top-1 on its reference inputs.
  */
 class ModelParityTest {
 
   static Stream<Path> packages() throws IOException {
     List<Path> dirs = new ArrayList<>();
-    Path models = Path.of("models");
-    if (Files.isDirectory(models)) {
-      try (Stream<Path> s = Files.list(models)) {
-        s.filter(d -> Files.isRegularFile(d.resolve("parity/meta.json"))).sorted().forEach(dirs::add);
+    for (Path models : List.of(Path.of("models"), Path.of("src/test/resources/models"))) {
+      if (Files.isDirectory(models)) {
+        try (Stream<Path> s = Files.list(models)) {
+          s.filter(d -> Files.isRegularFile(d.resolve("parity/meta.json"))).sorted().forEach(dirs::add);
+        }
       }
     }
     String extra = System.getenv("LORAFLOW_PARITY_MODEL_DIR");
@@ -49,13 +53,20 @@ class ModelParityTest {
     ModelPackage model = ModelPackage.load(dir);
     int n = meta.getInteger("count");
     int k = meta.getInteger("num_classes");
-    float[] inputs = floats(dir.resolve("parity/inputs.f32"));
     float[] expected = floats(dir.resolve("parity/logits.f32"));
-    assertEquals((long) n * model.sampleFloats(), inputs.length, "inputs.f32 size");
     assertEquals((long) n * k, expected.length, "logits.f32 size");
+    double tolerance = meta.getJsonObject("tolerance", new JsonObject()).getDouble("abs", 1e-4);
     try (InferenceSession session = InferenceSession.open(model, "cpu", 0)) {
-      FloatBuffer batch = session.allocate(n);
-      batch.put(0, inputs);
+      Buffer batch = session.allocate(n);
+      if (batch instanceof FloatBuffer floats) {
+        float[] inputs = floats(dir.resolve("parity/inputs.f32"));
+        assertEquals((long) n * model.sampleValues(), inputs.length, "inputs.f32 size");
+        floats.put(0, inputs);
+      } else {
+        byte[] inputs = Files.readAllBytes(dir.resolve("parity/inputs.u8"));
+        assertEquals((long) n * model.sampleValues(), inputs.length, "inputs.u8 size");
+        ((ByteBuffer) batch).put(0, inputs);
+      }
       float[][] actual = session.run(batch, n);
       double maxDelta = 0;
       for (int i = 0; i < n; i++) {
@@ -64,7 +75,7 @@ class ModelParityTest {
         }
         assertEquals(argmax(expected, i * k, k), argmax(actual[i], 0, k), "top-1 of reference input " + i);
       }
-      assertTrue(maxDelta <= 1e-4, dir + ": max |Δlogit| " + maxDelta);
+      assertTrue(maxDelta <= tolerance, dir + ": max |Δlogit| " + maxDelta + " > " + tolerance);
     }
   }
 
@@ -80,23 +91,26 @@ class ModelParityTest {
     PreprocessSpec spec = PreprocessSpec.fromJson(model.preprocess());
     Preprocessor pre = new Preprocessor(spec);
     ImageDecoder decoder = new ImageDecoder(50_000_000L);
-    float[] inputs = floats(dir.resolve("parity/inputs.f32"));
-    int sample = model.sampleFloats();
+    int sample = model.sampleValues();
     int plane = model.height() * model.width();
-    FloatBuffer buf = ByteBuffer.allocateDirect(sample * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    boolean u8 = model.inputType() == InputType.UINT8;
+    float[] floatInputs = u8 ? null : floats(dir.resolve("parity/inputs.f32"));
+    byte[] byteInputs = u8 ? Files.readAllBytes(dir.resolve("parity/inputs.u8")) : null;
+    ByteBuffer bytes = ByteBuffer.allocateDirect(sample * model.inputType().bytes()).order(ByteOrder.nativeOrder());
+    Buffer buf = u8 ? bytes : bytes.asFloatBuffer();
     for (int i = 0; i < meta.getJsonArray("sources").size(); i++) {
       DecodedImage img = decoder.decode(Files.readAllBytes(dir.resolve(meta.getJsonArray("sources").getString(i))));
       pre.writeTo(img, buf, 0);
       for (int j = 0; j < sample; j++) {
         // Compare in [0,1] pixel units: undo this channel's std.
-        double std = spec.std()[j / plane];
-        double delta = Math.abs(buf.get(j) - inputs[i * sample + j]) * std;
+        double delta = u8 ? Math.abs((bytes.get(j) & 0xff) - (byteInputs[i * sample + j] & 0xff)) / 255.0
+            : Math.abs(((FloatBuffer) buf).get(j) - floatInputs[i * sample + j]) * spec.std()[j / plane];
         assertTrue(delta <= 1.0 / 255 + 1e-6, "image " + i + " value " + j + " differs by " + delta * 255 + "/255");
       }
     }
   }
 
-  private static int argmax(float[] v, int from, int len) {
+  static int argmax(float[] v, int from, int len) {
     int best = 0;
     for (int i = 1; i < len; i++) {
       if (v[from + i] > v[from + best]) {

@@ -16,7 +16,7 @@ import io.loraflow.testkit.TestBroker;
 import io.loraflow.testkit.TestSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.nio.FloatBuffer;
+import java.nio.Buffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +48,7 @@ class BundledTasksTest {
   static float[] direct(Path pkg, Path image) throws Exception {
     ModelPackage model = ModelPackage.load(pkg);
     try (InferenceSession s = InferenceSession.open(model, "cpu", 1)) {
-      FloatBuffer buf = s.allocate(1);
+      Buffer buf = s.allocate(1);
       new Preprocessor(PreprocessSpec.fromJson(model.preprocess()))
           .writeTo(new ImageDecoder(1_000_000).decode(Files.readAllBytes(image)), buf, 0);
       return s.run(buf, 1)[0];

@@ -23,7 +23,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.json.schema.Validator;
-import java.nio.FloatBuffer;
+import java.nio.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,7 +130,7 @@ class EndToEndTest {
     try (InferenceSession session = InferenceSession.open(model, "cpu", 1)) {
       for (Path image : images) {
         DecodedImage img = decoder.decode(Files.readAllBytes(image));
-        FloatBuffer buf = session.allocate(1);
+        Buffer buf = session.allocate(1);
         pre.writeTo(img, buf, 0);
         float[] logits = session.run(buf, 1)[0];
         out.put(image, TopK.of(logits, model.outputIsLogits(), model.labels(), 1).labels().get(0));

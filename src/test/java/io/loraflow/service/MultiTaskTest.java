@@ -19,7 +19,7 @@ import io.loraflow.testkit.TestSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
-import java.nio.FloatBuffer;
+import java.nio.Buffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,7 +79,7 @@ class MultiTaskTest {
     Map<Path, float[]> out = new HashMap<>();
     try (InferenceSession s = InferenceSession.open(model, "cpu", 1)) {
       for (Path img : images) {
-        FloatBuffer buf = s.allocate(1);
+        Buffer buf = s.allocate(1);
         pre.writeTo(new ImageDecoder(1_000_000).decode(Files.readAllBytes(img)), buf, 0);
         out.put(img, s.run(buf, 1)[0]);
       }
