@@ -1,7 +1,7 @@
 package io.loraflow.service;
 
 import io.loraflow.ingest.InFlightGate;
-import io.loraflow.ingest.RecordIngest;
+import io.loraflow.ingest.Ingest;
 import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.metrics.Timeline;
 import io.vertx.core.json.JsonObject;
@@ -18,13 +18,13 @@ final class ServiceStatus {
   private final int maxInFlight;
   private final Supplier<Boolean> modelReady;
   private final Supplier<String> device;
-  private final Supplier<RecordIngest> ingest;
+  private final Supplier<? extends Ingest> ingest;
   private final Supplier<InFlightGate> gate;
   private final Supplier<Boolean> brokerReachable;
   private final Timeline timeline = new Timeline();
 
   ServiceStatus(ServiceMetrics metrics, int maxInFlight, Supplier<Boolean> modelReady, Supplier<String> device,
-      Supplier<RecordIngest> ingest, Supplier<InFlightGate> gate, Supplier<Boolean> brokerReachable) {
+      Supplier<? extends Ingest> ingest, Supplier<InFlightGate> gate, Supplier<Boolean> brokerReachable) {
     this.metrics = metrics;
     this.maxInFlight = maxInFlight;
     this.modelReady = modelReady;
@@ -51,8 +51,8 @@ final class ServiceStatus {
    * end at the last poll) plus the records read but still waiting for an in-flight slot.
    */
   long backlog() {
-    RecordIngest in = ingest.get();
-    return in == null ? 0 : in.pollLoop().lag() + in.waiting();
+    Ingest in = ingest.get();
+    return in == null ? 0 : in.lag() + in.waiting();
   }
 
   /** Adds the second's point to the dashboard's time series. */
@@ -65,7 +65,7 @@ final class ServiceStatus {
   }
 
   JsonObject status() {
-    RecordIngest in = ingest.get();
+    Ingest in = ingest.get();
     InFlightGate g = gate.get();
     return new JsonObject()
         .put("device", device.get())

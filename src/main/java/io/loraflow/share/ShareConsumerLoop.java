@@ -1,0 +1,276 @@
+package io.loraflow.share;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link KafkaShareConsumer} of the input topic, confined to one thread of its own (it is not
+ * thread-safe, and the Vert.x Kafka client has none), handing whole polls to the event loop and
+ * taking acknowledgements back through a queue — the share-group sibling of
+ * {@link io.loraflow.ingest.PollLoop}.
+ *
+ * <h2>Records</h2>
+ * Each poll's records go to the {@link Listener} on the event loop as one batch. In explicit
+ * acknowledgement mode Kafka refuses the next poll until every record of the last one is
+ * acknowledged, so the thread polls again only then. What one poll acquires is capped by
+ * {@code max.poll.records} under {@code share.acquire.mode=record_limit} (the caller sets it to the
+ * in-flight limit): the member never holds more than its budget, and the rest of the partition
+ * stays available to the other members. That is the backpressure; there is nothing to pause.
+ *
+ * <h2>Acknowledgements</h2>
+ * {@link #acknowledge} queues from any thread; this thread applies the queue while it waits and
+ * sends what it applied ({@code commitAsync}); the next poll carries the rest. The broker's answers
+ * reach the commit callback on this thread and are counted: confirmed accepts and releases, and
+ * failed acknowledgements (a lock that had already expired: the record went to another member).
+ *
+ * <h2>Shutdown</h2>
+ * {@link #stopAcquiring()} ends polling; {@link #close()} releases whatever of the last poll was
+ * not acknowledged by then, so other members take it at once instead of after the lock times out,
+ * then closes the consumer, which sends the acknowledgements and leaves the group.
+ *
+ * <h2>Concurrency</h2>
+ * Public methods may be called from any thread; the listener is called on {@link #context}.
+ */
+public final class ShareConsumerLoop {
+  private static final Logger LOG = LoggerFactory.getLogger(ShareConsumerLoop.class);
+  private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+  /** How long the thread waits for the next acknowledgement before it looks at its flags again. */
+  private static final long ACK_WAIT_MS = 20;
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
+  /** What the poll thread hands to the event loop. */
+  public interface Listener {
+    /** One poll's records, each acquired under its own lock; every one must be acknowledged. */
+    void acquired(List<ConsumerRecord<byte[], byte[]>> records);
+  }
+
+  /** One acknowledgement on its way to the poll thread. */
+  private record Ack(ConsumerRecord<byte[], byte[]> record, AcknowledgeType type) {
+  }
+
+  /** A record's coordinates, as the broker's answer names them. */
+  private record Coordinates(String topic, int partition, long offset) {
+  }
+
+  private final Context context;
+  private final Map<String, Object> props;
+  private final String topic;
+  private final Listener listener;
+  private final Thread thread;
+  private final CompletableFuture<Void> started = new CompletableFuture<>();
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
+
+  // Any thread.
+  private final LinkedBlockingQueue<Ack> acks = new LinkedBlockingQueue<>();
+  private volatile boolean running = true;
+  private volatile boolean acquiring = true;
+  private volatile boolean joined;
+  /** Written by the poll thread, read by metrics. */
+  private final AtomicLong acquired = new AtomicLong();
+  private final AtomicLong accepted = new AtomicLong();
+  private final AtomicLong released = new AtomicLong();
+  private final AtomicLong failedAcks = new AtomicLong();
+
+  // Poll thread only.
+  private KafkaShareConsumer<byte[], byte[]> consumer;
+  /** Records of the last poll not acknowledged yet (by identity: one object per delivery). */
+  private final Set<ConsumerRecord<byte[], byte[]>> unacknowledged =
+      Collections.newSetFromMap(new IdentityHashMap<>());
+  /** Acknowledgements applied and not yet answered by the broker. */
+  private final Map<Coordinates, AcknowledgeType> unanswered = new HashMap<>();
+  private boolean fetchFailing;
+
+  public ShareConsumerLoop(Context context, Map<String, Object> props, String topic, Listener listener) {
+    this.context = context;
+    this.props = Map.copyOf(props);
+    this.topic = topic;
+    this.listener = listener;
+    this.thread = new Thread(this::run, "loraflow-share-" + topic);
+    this.thread.setDaemon(true);
+  }
+
+  /** Starts the thread; completes (on the event loop) once the consumer is made and subscribed. */
+  public Future<Void> start() {
+    thread.start();
+    return Future.fromCompletionStage(started, context);
+  }
+
+  /** Settles one record of the last poll: {@code ACCEPT} after its outcome, else {@code RELEASE}. Any thread. */
+  public void acknowledge(ConsumerRecord<byte[], byte[]> record, AcknowledgeType type) {
+    acks.add(new Ack(record, type));
+  }
+
+  /** No poll from now on (records already handed over still need their acknowledgement). Any thread. */
+  public void stopAcquiring() {
+    acquiring = false;
+  }
+
+  /** Releases what is not acknowledged yet and closes the consumer; any thread. */
+  public CompletableFuture<Void> close() {
+    acquiring = false;
+    running = false;
+    return closed;
+  }
+
+  /** True once a poll has returned: the member is in its group. */
+  public boolean joined() {
+    return joined;
+  }
+
+  /** Records acquired so far, redeliveries included. */
+  public long acquiredCount() {
+    return acquired.get();
+  }
+
+  /** Accepts the broker confirmed. */
+  public long acceptedCount() {
+    return accepted.get();
+  }
+
+  /** Releases the broker confirmed. */
+  public long releasedCount() {
+    return released.get();
+  }
+
+  /** Acknowledgements the broker refused (the lock had expired; the record went to another member). */
+  public long failedAckCount() {
+    return failedAcks.get();
+  }
+
+  private void run() {
+    try {
+      consumer = new KafkaShareConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      consumer.setAcknowledgementCommitCallback(this::answered);
+      consumer.subscribe(List.of(topic));
+      started.complete(null);
+      while (running) {
+        if (!unacknowledged.isEmpty() || !acquiring) {
+          // Kafka refuses the next poll until the last one is settled: send what is, wait for the rest.
+          if (applyAcks(ACK_WAIT_MS)) {
+            consumer.commitAsync();
+          }
+          continue;
+        }
+        poll();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.error("event=share_poll_loop_failed error={}", e.toString(), e);
+      started.completeExceptionally(e);
+    } finally {
+      shutDown();
+    }
+  }
+
+  private void poll() {
+    ConsumerRecords<byte[], byte[]> records;
+    try {
+      records = consumer.poll(POLL_TIMEOUT);
+      joined = true;
+      if (fetchFailing) {
+        fetchFailing = false;
+        LOG.warn("event=consume_recovered topic={}", topic);
+      }
+    } catch (RetriableException e) {
+      if (!fetchFailing) {
+        fetchFailing = true;
+        LOG.warn("event=consume_failing topic={} error={}", topic, e.toString());
+      }
+      return;
+    }
+    if (records.isEmpty()) {
+      return;
+    }
+    List<ConsumerRecord<byte[], byte[]>> batch = new java.util.ArrayList<>(records.count());
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      batch.add(r);
+      unacknowledged.add(r);
+    }
+    acquired.addAndGet(batch.size());
+    context.runOnContext(v -> listener.acquired(batch));
+  }
+
+  /** Applies queued acknowledgements, waiting up to {@code waitMs} for the first; true if any. */
+  private boolean applyAcks(long waitMs) throws InterruptedException {
+    Ack ack = waitMs > 0 ? acks.poll(waitMs, TimeUnit.MILLISECONDS) : acks.poll();
+    boolean any = false;
+    while (ack != null) {
+      any |= apply(ack.record(), ack.type());
+      ack = acks.poll();
+    }
+    return any;
+  }
+
+  private boolean apply(ConsumerRecord<byte[], byte[]> record, AcknowledgeType type) {
+    if (!unacknowledged.remove(record)) {
+      return false; // settled already (released at shutdown)
+    }
+    consumer.acknowledge(record, type);
+    unanswered.put(new Coordinates(record.topic(), record.partition(), record.offset()), type);
+    return true;
+  }
+
+  /** The broker's answer to acknowledgements of one partition (Kafka calls it on this thread). */
+  private void answered(Map<TopicIdPartition, Set<Long>> offsets, Exception error) {
+    offsets.forEach((tip, set) -> {
+      for (long offset : set) {
+        AcknowledgeType type = unanswered.remove(new Coordinates(tip.topic(), tip.partition(), offset));
+        if (error != null) {
+          failedAcks.incrementAndGet();
+        } else if (type == AcknowledgeType.ACCEPT) {
+          accepted.incrementAndGet();
+        } else if (type == AcknowledgeType.RELEASE) {
+          released.incrementAndGet();
+        }
+      }
+      if (error != null) {
+        // Each refused record had already gone back to the group: its outcome may come twice.
+        LOG.warn("event=share_acknowledgement_failed partition={} records={} error={}", tip, set.size(),
+            error.toString());
+      }
+    });
+  }
+
+  private void shutDown() {
+    try {
+      if (consumer != null) {
+        applyAcks(0);
+        int unsettled = unacknowledged.size();
+        for (ConsumerRecord<byte[], byte[]> r : List.copyOf(unacknowledged)) {
+          apply(r, AcknowledgeType.RELEASE);
+        }
+        if (unsettled > 0) {
+          LOG.info("event=share_records_released records={} reason=shutdown", unsettled);
+        }
+        consumer.close(CLOSE_TIMEOUT); // sends the acknowledgements, leaves the group
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.warn("event=share_consumer_close_failed error={}", e.toString());
+    } finally {
+      closed.complete(null);
+    }
+  }
+}
