@@ -187,7 +187,10 @@ public final class ShareConsumerLoop {
     ConsumerRecords<byte[], byte[]> records;
     try {
       records = consumer.poll(POLL_TIMEOUT);
-      joined = true;
+      if (!joined) {
+        joined = true;
+        LOG.info("event=share_group_joined topic={} group={}", topic, props.get("group.id"));
+      }
       if (fetchFailing) {
         fetchFailing = false;
         LOG.warn("event=consume_recovered topic={}", topic);

@@ -1,0 +1,166 @@
+package io.loraflow.faults;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.loraflow.config.LoraflowConfig;
+import io.loraflow.testkit.OutcomeTracker;
+import io.loraflow.testkit.ServiceProcess;
+import io.loraflow.testkit.TestBroker;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ShareGroupDescription;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three instances, each its own JVM, in one share group on a 1-partition input: more instances
+ * than partitions, which a consumer group cannot use (two of three would sit idle). Every record
+ * gets an outcome and each instance takes a fair part; a {@code kill -9} of one of them loses
+ * nothing: the broker redelivers what it held once its acquisition lock runs out.
+ */
+class ShareGroupTest {
+  static final int EVENTS = 3_000;
+  static final int MAX_IN_FLIGHT = 32;
+  /** The broker's smallest lock (group.share.min.record.lock.duration.ms): a victim's records return soonest. */
+  static final int LOCK_MS = 15_000;
+  private static final Pattern STOPPED = Pattern.compile("event=stopped results=(\\d+) deadLetters=(\\d+)");
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void threeInstancesShareOnePartitionEvenly() throws Exception {
+    long t0 = System.nanoTime();
+    FaultScenario sc = new FaultScenario(tmp, "share3", 1);
+    List<ServiceProcess> instances = launch(sc, "share3");
+    try {
+      Map<Integer, Long> ends = produce(sc);
+      try (OutcomeTracker tracker = sc.tracker(ends)) {
+        tracker.awaitAll(Duration.ofMinutes(2));
+        long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+        List<Long> taken = new ArrayList<>();
+        for (ServiceProcess sp : instances) {
+          assertEquals(143, sp.terminate(Duration.ofSeconds(60)), "clean exit on SIGTERM");
+          taken.add(outcomes(sp));
+        }
+        tracker.awaitCaughtUp(Duration.ofSeconds(30));
+        System.out.printf("share3: %s; outcomes per instance %s; %.1f s%n", tracker.summary(), taken,
+            elapsedMs / 1e3);
+        assertCorrectOutcomes(tracker);
+        long total = taken.stream().mapToLong(Long::longValue).sum();
+        assertEquals(tracker.total(), total, "the instances' own counts add up to the outcomes published");
+        for (long n : taken) {
+          assertTrue(n >= total / 5 && n <= total / 2, "each instance takes 20-50 % of " + total + ": " + taken);
+        }
+      }
+    } finally {
+      instances.forEach(ServiceProcess::close);
+    }
+  }
+
+  @Test
+  void killNineOfOneInstanceLosesNothing() throws Exception {
+    long t0 = System.nanoTime();
+    FaultScenario sc = new FaultScenario(tmp, "sharekill", 1);
+    List<ServiceProcess> instances = launch(sc, "sharekill");
+    try {
+      Map<Integer, Long> ends = produce(sc);
+      try (OutcomeTracker tracker = sc.tracker(ends)) {
+        tracker.awaitDistinct(EVENTS / 5, Duration.ofMinutes(2));
+        ServiceProcess victim = instances.get(1);
+        long atKill = tracker.distinct();
+        victim.kill();
+        tracker.awaitAll(Duration.ofMinutes(2));
+        long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+        for (ServiceProcess sp : List.of(instances.get(0), instances.get(2))) {
+          assertEquals(143, sp.terminate(Duration.ofSeconds(60)), "clean exit on SIGTERM");
+        }
+        tracker.awaitCaughtUp(Duration.ofSeconds(30));
+        System.out.printf("sharekill: killed %s at %d/%d outcomes; %s; duplicate offsets %s; %.1f s%n", victim,
+            atKill, EVENTS, tracker.summary(), tracker.duplicateOffsets(), elapsedMs / 1e3);
+        assertTrue(atKill < EVENTS, "killed mid-stream");
+        assertCorrectOutcomes(tracker);
+        // The victim held at most one poll (max.in.flight records); outcomes it published but had not
+        // had accepted yet are the only ones repeated.
+        assertTrue(tracker.duplicates() <= MAX_IN_FLIGHT, "duplicates " + tracker.duplicates()
+            + " exceed what one instance can hold (" + MAX_IN_FLIGHT + "): " + tracker.duplicateOffsets());
+      }
+    } finally {
+      instances.forEach(ServiceProcess::close);
+    }
+  }
+
+  /** Three share-mode instances, started together; returns once all three are members with the partition. */
+  private static List<ServiceProcess> launch(FaultScenario sc, String name) throws Exception {
+    TestBroker.admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, sc.group),
+        List.of(new AlterConfigOp(new ConfigEntry("share.record.lock.duration.ms", Integer.toString(LOCK_MS)),
+            AlterConfigOp.OpType.SET)))).all().get();
+    Map<String, String> s = new HashMap<>(sc.settings(MAX_IN_FLIGHT));
+    // Consumer-group settings a share consumer refuses; share members have the broker's session timeout.
+    s.keySet().removeIf(k -> k.startsWith("kafka.consumer."));
+    s.put(LoraflowConfig.GROUP_TYPE, "share");
+    s.put(LoraflowConfig.ORDERING, "none");
+    List<ServiceProcess> instances = new ArrayList<>();
+    for (String n : List.of("a", "b", "c")) {
+      instances.add(ServiceProcess.launch(name + "-" + n, s));
+    }
+    for (ServiceProcess sp : instances) {
+      sp.awaitStarted(Duration.ofMinutes(2));
+    }
+    awaitMembers(sc.group, instances.size());
+    return instances;
+  }
+
+  private static void awaitMembers(String group, int n) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+    while (true) {
+      ShareGroupDescription d = TestBroker.admin().describeShareGroups(List.of(group)).all().get().get(group);
+      long assigned = d.members().stream().filter(m -> !m.assignment().topicPartitions().isEmpty()).count();
+      if (assigned >= n) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("share group " + group + " should have " + n + " members with the partition: " + d);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static Map<Integer, Long> produce(FaultScenario sc) {
+    try (KafkaProducer<byte[], byte[]> producer = sc.producer()) {
+      sc.send(producer, 0, EVENTS);
+    }
+    return sc.logEnds();
+  }
+
+  /** Every outcome maps to an input offset, and the dead letters are the missing files' (1 in 100). */
+  private static void assertCorrectOutcomes(OutcomeTracker tracker) {
+    assertEquals(List.of(), tracker.anomalies(), "outputs that map to no input offset");
+    Map<String, Integer> reasons = tracker.reasons();
+    assertEquals(EVENTS / 100, reasons.values().stream().mapToInt(Integer::intValue).sum(), reasons.toString());
+    assertTrue(Set.of("FILE_NOT_FOUND", "FETCH_FAILED").containsAll(reasons.keySet()), reasons.toString());
+  }
+
+  /** Results plus dead letters the instance published, from its last log line. */
+  private static long outcomes(ServiceProcess sp) {
+    Matcher m = STOPPED.matcher(sp.logText());
+    long n = -1;
+    while (m.find()) {
+      n = Long.parseLong(m.group(1)) + Long.parseLong(m.group(2));
+    }
+    assertTrue(n >= 0, sp + " logged no event=stopped line:\n" + sp.tail(20));
+    return n;
+  }
+}
