@@ -54,8 +54,8 @@ public final class ShareIngest implements Ingest, ShareConsumerLoop.Listener {
   private final InFlightGate gate;
   private final Function<Event, Future<Void>> processor;
   /**
-   * The offset state every event carries. A share group hands nothing over that a late outcome
-   * would have to be fenced against, so it is never sealed, and it keeps no positions.
+   * The offset state every event carries; it keeps no positions. It is sealed once at shutdown,
+   * when the unfinished events are released: none of their outcomes is published after that.
    */
   private final PartitionOffsets open = new PartitionOffsets();
   private final DistributionSummary deliveryCounts;
@@ -164,7 +164,11 @@ public final class ShareIngest implements Ingest, ShareConsumerLoop.Listener {
     }
     waiting.clear();
     drained = new ShutdownDrain(vertx, timeoutMs, () -> processing);
-    return drained.future().compose(v -> Future.fromCompletionStage(loop.close(), context));
+    return drained.future().compose(v -> {
+      // What has not finished is released for another member: its outcome must not come from here too.
+      open.seal();
+      return Future.fromCompletionStage(loop.close(), context);
+    });
   }
 
   @Override

@@ -4,9 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.loraflow.config.LoraflowConfig;
+import io.loraflow.testkit.CrashOnBmpMain;
 import io.loraflow.testkit.OutcomeTracker;
+import io.loraflow.testkit.OutputCollector;
+import io.loraflow.testkit.OutputCollector.Out;
 import io.loraflow.testkit.ServiceProcess;
 import io.loraflow.testkit.TestBroker;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +25,7 @@ import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ShareGroupDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +41,7 @@ class ShareGroupTest {
   static final int MAX_IN_FLIGHT = 32;
   /** The broker's smallest lock (group.share.min.record.lock.duration.ms): a victim's records return soonest. */
   static final int LOCK_MS = 15_000;
+  private static final String MAIN = "io.loraflow.Main";
   private static final Pattern STOPPED = Pattern.compile("event=stopped results=(\\d+) deadLetters=(\\d+)");
 
   @TempDir
@@ -44,7 +51,7 @@ class ShareGroupTest {
   void threeInstancesShareOnePartitionEvenly() throws Exception {
     long t0 = System.nanoTime();
     FaultScenario sc = new FaultScenario(tmp, "share3", 1);
-    List<ServiceProcess> instances = launch(sc, "share3");
+    List<ServiceProcess> instances = launch(sc, "share3", Map.of(), Map.of(), MAIN);
     try {
       Map<Integer, Long> ends = produce(sc);
       try (OutcomeTracker tracker = sc.tracker(ends)) {
@@ -74,7 +81,7 @@ class ShareGroupTest {
   void killNineOfOneInstanceLosesNothing() throws Exception {
     long t0 = System.nanoTime();
     FaultScenario sc = new FaultScenario(tmp, "sharekill", 1);
-    List<ServiceProcess> instances = launch(sc, "sharekill");
+    List<ServiceProcess> instances = launch(sc, "sharekill", Map.of(), Map.of(), MAIN);
     try {
       Map<Integer, Long> ends = produce(sc);
       try (OutcomeTracker tracker = sc.tracker(ends)) {
@@ -102,8 +109,95 @@ class ShareGroupTest {
     }
   }
 
-  /** Three share-mode instances, started together; returns once all three are members with the partition. */
-  private static List<ServiceProcess> launch(FaultScenario sc, String name) throws Exception {
+  @Test
+  void sigtermReleasesUnfinishedRecordsToTheOthersAtOnce() throws Exception {
+    long t0 = System.nanoTime();
+    FaultScenario sc = new FaultScenario(tmp, "shareterm", 1);
+    // b gives its events no time to finish on SIGTERM: whatever it holds then must be released.
+    List<ServiceProcess> instances = launch(sc, "shareterm", Map.of(),
+        Map.of(LoraflowConfig.SHUTDOWN_TIMEOUT_MS, "0"), MAIN);
+    try {
+      Map<Integer, Long> ends = produce(sc);
+      try (OutcomeTracker tracker = sc.tracker(ends)) {
+        tracker.awaitDistinct(EVENTS / 5, Duration.ofMinutes(2));
+        ServiceProcess leaving = instances.get(1);
+        long termNanos = System.nanoTime();
+        assertEquals(143, leaving.terminate(Duration.ofSeconds(60)), "clean exit on SIGTERM");
+        tracker.awaitAll(Duration.ofMinutes(2));
+        long afterTermMs = (System.nanoTime() - termNanos) / 1_000_000;
+        List<String> released = leaving.logLines("event=share_records_released");
+        System.out.printf("shareterm: %s; %s; all done %d ms after SIGTERM; %.1f s%n", released, tracker.summary(),
+            afterTermMs, (System.nanoTime() - t0) / 1e9);
+        assertCorrectOutcomes(tracker);
+        assertEquals(1, released.size(), "the leaving instance released what it held:\n" + leaving.tail(20));
+        // Not released, they would come back only when their lock ran out.
+        assertTrue(tracker.longestStallMs().get(0) < LOCK_MS / 2, "no wait for the lock: " + tracker.summary());
+      }
+    } finally {
+      instances.forEach(ServiceProcess::close);
+    }
+  }
+
+  @Test
+  void recordsThatCrashOrFailEveryTryEndInTheDeadLetterTopicWhileTheRestFlows() throws Exception {
+    long t0 = System.nanoTime();
+    FaultScenario sc = new FaultScenario(tmp, "sharepoison", 1);
+    Path bmp = sc.root.resolve("images").resolve("crash.bmp");
+    javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB),
+        "bmp", bmp.toFile());
+    Path corrupt = sc.root.resolve("images").resolve("corrupt.png");
+    java.nio.file.Files.write(corrupt, new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 1, 2, 3, 4, 5, 6, 7});
+    int events = 600;
+    int crash = 100;
+    int failing = 50;
+    // Every instance crashes on a BMP; a poll holds few records, so few share the crasher's fate.
+    List<ServiceProcess> instances = launch(sc, "sharepoison", Map.of(LoraflowConfig.SHARE_MAX_DELIVERIES, "2",
+        LoraflowConfig.MAX_IN_FLIGHT, "4"), Map.of(), CrashOnBmpMain.class.getName());
+    try {
+      try (KafkaProducer<byte[], byte[]> producer = sc.producer()) {
+        for (int i = 0; i < events; i++) {
+          Path image = i == crash ? bmp : i == failing ? corrupt : sc.images.get(i % sc.images.size());
+          String id = "ev-" + i;
+          producer.send(new ProducerRecord<>(sc.in, 0, id.getBytes(StandardCharsets.UTF_8),
+              new JsonObject().put("id", id).put("image", image.toString()).encode().getBytes(StandardCharsets.UTF_8)));
+        }
+      }
+      Map<Integer, Long> ends = sc.logEnds();
+      try (OutcomeTracker tracker = sc.tracker(ends)) {
+        tracker.awaitAll(Duration.ofMinutes(2));
+        long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+        List<Out> dead = OutputCollector.collect(List.of(sc.dlq), outs -> outs.stream().anyMatch(o ->
+            o.key().equals("ev-" + crash)), Duration.ofSeconds(30));
+        Map<String, Map<String, String>> byKey = new HashMap<>();
+        dead.forEach(o -> byKey.put(o.key(), o.headers()));
+        List<Integer> exits = new ArrayList<>();
+        for (ServiceProcess sp : instances) {
+          exits.add(sp.isAlive() ? sp.terminate(Duration.ofSeconds(60)) : sp.exitCode());
+        }
+        System.out.printf("sharepoison: exits %s; %s; crasher %s; collateral DELIVERY_LIMIT %s; %.1f s%n", exits,
+            tracker.summary(), byKey.get("ev-" + crash), dead.stream().filter(o -> !o.key().equals("ev-" + crash)
+                && "DELIVERY_LIMIT".equals(o.headers().get("loraflow.error.reason"))).map(Out::key).toList(),
+            elapsedMs / 1e3);
+        Map<String, String> crasher = byKey.get("ev-" + crash);
+        assertEquals("DELIVERY_LIMIT", crasher.get("loraflow.error.reason"), crasher.toString());
+        assertEquals("3", crasher.get("loraflow.error.delivery.count"), "two crashes, then the dead letter");
+        assertEquals("DECODE_FAILED", byKey.get("ev-" + failing).get("loraflow.error.reason"));
+        assertEquals("1", byKey.get("ev-" + failing).get("loraflow.error.delivery.count"), "dead-lettered at once");
+        assertEquals(2, exits.stream().filter(e -> e == CrashOnBmpMain.EXIT).count(), "two instances crashed: " + exits);
+        assertTrue(tracker.longestStallMs().get(0) < LOCK_MS, "the records behind the crasher flowed meanwhile: "
+            + tracker.summary());
+      }
+    } finally {
+      instances.forEach(ServiceProcess::close);
+    }
+  }
+
+  /**
+   * Three share-mode instances ({@code extra} settings for all, {@code second} on top for the
+   * second one), started together; returns once all three are members with the partition.
+   */
+  private static List<ServiceProcess> launch(FaultScenario sc, String name, Map<String, String> extra,
+      Map<String, String> second, String mainClass) throws Exception {
     TestBroker.admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, sc.group),
         List.of(new AlterConfigOp(new ConfigEntry("share.record.lock.duration.ms", Integer.toString(LOCK_MS)),
             AlterConfigOp.OpType.SET)))).all().get();
@@ -112,9 +206,14 @@ class ShareGroupTest {
     s.keySet().removeIf(k -> k.startsWith("kafka.consumer."));
     s.put(LoraflowConfig.GROUP_TYPE, "share");
     s.put(LoraflowConfig.ORDERING, "none");
+    s.putAll(extra);
     List<ServiceProcess> instances = new ArrayList<>();
     for (String n : List.of("a", "b", "c")) {
-      instances.add(ServiceProcess.launch(name + "-" + n, s));
+      Map<String, String> own = new HashMap<>(s);
+      if (n.equals("b")) {
+        own.putAll(second);
+      }
+      instances.add(ServiceProcess.launch(name + "-" + n, own, mainClass));
     }
     for (ServiceProcess sp : instances) {
       sp.awaitStarted(Duration.ofMinutes(2));
