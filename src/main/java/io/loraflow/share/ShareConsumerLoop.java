@@ -3,9 +3,9 @@ package io.loraflow.share;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.time.Duration;
-import java.util.Collections;
+import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,6 +43,12 @@ import org.slf4j.LoggerFactory;
  * reach the commit callback on this thread and are counted: confirmed accepts and releases, and
  * failed acknowledgements (a lock that had already expired: the record went to another member).
  *
+ * <h2>Lock renewal</h2>
+ * Work that outlasts half the acquisition lock ({@code acquisitionLockTimeoutMs()}) has its
+ * unsettled records renewed ({@code RENEW}): Kafka then returns those records to the next poll,
+ * and they are acknowledged as usual when done. Acknowledgements that arrive for a record while its
+ * renewal is under way wait until it is back.
+ *
  * <h2>Shutdown</h2>
  * {@link #stopAcquiring()} ends polling; {@link #close()} releases whatever of the last poll was
  * not acknowledged by then, so other members take it at once instead of after the lock times out,
@@ -70,6 +76,9 @@ public final class ShareConsumerLoop {
 
   /** A record's coordinates, as the broker's answer names them. */
   private record Coordinates(String topic, int partition, long offset) {
+    static Coordinates of(ConsumerRecord<?, ?> r) {
+      return new Coordinates(r.topic(), r.partition(), r.offset());
+    }
   }
 
   private final Context context;
@@ -90,14 +99,21 @@ public final class ShareConsumerLoop {
   private final AtomicLong accepted = new AtomicLong();
   private final AtomicLong released = new AtomicLong();
   private final AtomicLong failedAcks = new AtomicLong();
+  private final AtomicLong renewed = new AtomicLong();
 
   // Poll thread only.
   private KafkaShareConsumer<byte[], byte[]> consumer;
-  /** Records of the last poll not acknowledged yet (by identity: one object per delivery). */
-  private final Set<ConsumerRecord<byte[], byte[]>> unacknowledged =
-      Collections.newSetFromMap(new IdentityHashMap<>());
+  /** Records of the last poll not acknowledged yet, as Kafka last handed them out. */
+  private final Map<Coordinates, ConsumerRecord<byte[], byte[]>> unacknowledged = new HashMap<>();
+  /** Records whose lock renewal is under way: Kafka returns them to a later poll. */
+  private final Set<Coordinates> renewing = new HashSet<>();
+  /** Acknowledgements of records under renewal, applied once they are back. */
+  private final Map<Coordinates, AcknowledgeType> deferred = new HashMap<>();
   /** Acknowledgements applied and not yet answered by the broker. */
   private final Map<Coordinates, AcknowledgeType> unanswered = new HashMap<>();
+  /** When the unsettled records were acquired or last renewed, and their lock duration (0: unknown). */
+  private long lockedSinceNanos;
+  private long lockMs;
   private boolean fetchFailing;
 
   public ShareConsumerLoop(Context context, Map<String, Object> props, String topic, Listener listener) {
@@ -152,6 +168,11 @@ public final class ShareConsumerLoop {
     return released.get();
   }
 
+  /** Records whose acquisition lock was renewed (asked). */
+  public long renewedCount() {
+    return renewed.get();
+  }
+
   /** Acknowledgements the broker refused (the lock had expired; the record went to another member). */
   public long failedAckCount() {
     return failedAcks.get();
@@ -164,14 +185,18 @@ public final class ShareConsumerLoop {
       consumer.subscribe(List.of(topic));
       started.complete(null);
       while (running) {
-        if (!unacknowledged.isEmpty() || !acquiring) {
+        if (!renewing.isEmpty()) {
+          applyAcks(0);
+          poll();
+        } else if (!unacknowledged.isEmpty() || !acquiring) {
           // Kafka refuses the next poll until the last one is settled: send what is, wait for the rest.
           if (applyAcks(ACK_WAIT_MS)) {
             consumer.commitAsync();
           }
-          continue;
+          renewIfDue();
+        } else {
+          poll();
         }
-        poll();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -205,13 +230,43 @@ public final class ShareConsumerLoop {
     if (records.isEmpty()) {
       return;
     }
-    List<ConsumerRecord<byte[], byte[]>> batch = new java.util.ArrayList<>(records.count());
+    lockedSinceNanos = System.nanoTime();
+    lockMs = consumer.acquisitionLockTimeoutMs().orElse(0);
+    List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(records.count());
+    boolean settled = false;
     for (ConsumerRecord<byte[], byte[]> r : records) {
-      batch.add(r);
-      unacknowledged.add(r);
+      Coordinates c = Coordinates.of(r);
+      unacknowledged.put(c, r);
+      if (renewing.remove(c)) {
+        AcknowledgeType ack = deferred.remove(c);
+        settled |= ack != null && apply(c, ack);
+      } else {
+        batch.add(r);
+      }
     }
-    acquired.addAndGet(batch.size());
-    context.runOnContext(v -> listener.acquired(batch));
+    if (settled) {
+      consumer.commitAsync();
+    }
+    if (!batch.isEmpty()) {
+      acquired.addAndGet(batch.size());
+      context.runOnContext(v -> listener.acquired(batch));
+    }
+  }
+
+  /** Renews the locks of the unsettled records once half their duration has passed. */
+  private void renewIfDue() {
+    if (unacknowledged.isEmpty() || lockMs <= 0 || System.nanoTime() - lockedSinceNanos < lockMs * 500_000L) {
+      return;
+    }
+    unacknowledged.forEach((c, r) -> {
+      consumer.acknowledge(r, AcknowledgeType.RENEW);
+      unanswered.put(c, AcknowledgeType.RENEW);
+      renewing.add(c);
+    });
+    renewed.addAndGet(unacknowledged.size());
+    LOG.info("event=share_locks_renewed records={} lockMs={}", unacknowledged.size(), lockMs);
+    unacknowledged.clear();
+    consumer.commitAsync();
   }
 
   /** Applies queued acknowledgements, waiting up to {@code waitMs} for the first; true if any. */
@@ -219,18 +274,23 @@ public final class ShareConsumerLoop {
     Ack ack = waitMs > 0 ? acks.poll(waitMs, TimeUnit.MILLISECONDS) : acks.poll();
     boolean any = false;
     while (ack != null) {
-      any |= apply(ack.record(), ack.type());
+      any |= apply(Coordinates.of(ack.record()), ack.type());
       ack = acks.poll();
     }
     return any;
   }
 
-  private boolean apply(ConsumerRecord<byte[], byte[]> record, AcknowledgeType type) {
-    if (!unacknowledged.remove(record)) {
-      return false; // settled already (released at shutdown)
+  private boolean apply(Coordinates c, AcknowledgeType type) {
+    if (renewing.contains(c)) {
+      deferred.put(c, type);
+      return false;
+    }
+    ConsumerRecord<byte[], byte[]> record = unacknowledged.remove(c);
+    if (record == null) {
+      return false; // settled already (released at shutdown, or its renewal failed)
     }
     consumer.acknowledge(record, type);
-    unanswered.put(new Coordinates(record.topic(), record.partition(), record.offset()), type);
+    unanswered.put(c, type);
     return true;
   }
 
@@ -238,9 +298,13 @@ public final class ShareConsumerLoop {
   private void answered(Map<TopicIdPartition, Set<Long>> offsets, Exception error) {
     offsets.forEach((tip, set) -> {
       for (long offset : set) {
-        AcknowledgeType type = unanswered.remove(new Coordinates(tip.topic(), tip.partition(), offset));
+        Coordinates c = new Coordinates(tip.topic(), tip.partition(), offset);
+        AcknowledgeType type = unanswered.remove(c);
         if (error != null) {
           failedAcks.incrementAndGet();
+          if (renewing.remove(c)) {
+            deferred.remove(c); // the lock had run out: the record is the group's again
+          }
         } else if (type == AcknowledgeType.ACCEPT) {
           accepted.incrementAndGet();
         } else if (type == AcknowledgeType.RELEASE) {
@@ -260,8 +324,8 @@ public final class ShareConsumerLoop {
       if (consumer != null) {
         applyAcks(0);
         int unsettled = unacknowledged.size();
-        for (ConsumerRecord<byte[], byte[]> r : List.copyOf(unacknowledged)) {
-          apply(r, AcknowledgeType.RELEASE);
+        for (Coordinates c : List.copyOf(unacknowledged.keySet())) {
+          apply(c, AcknowledgeType.RELEASE);
         }
         if (unsettled > 0) {
           LOG.info("event=share_records_released records={} reason=shutdown", unsettled);

@@ -11,6 +11,8 @@ import io.loraflow.testkit.OutputCollector.Out;
 import io.loraflow.testkit.TestBroker;
 import io.loraflow.testkit.TestImages;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,11 +21,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -85,6 +90,53 @@ class ShareIngestTest {
       assertEquals(fresh, results);
       assertTrue(service.metrics().registry().get("loraflow.share.records.acquired").functionCounter().count() >= n);
       assertEquals(16, service.peakInFlight(), "acquired up to max.in.flight at once, no more");
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  @Test
+  void workOutlastingTheAcquisitionLockRenewsIt() throws Exception {
+    List<Path> images = TestImages.write(tmp.resolve("img"), 2);
+    Path model = OnnxModels.writePackage(tmp.resolve("model"), "share-model", 16, 0);
+    TestBroker.Pipeline topics = TestBroker.pipeline(1);
+    int lockMs = 15_000; // the broker's smallest
+    TestBroker.admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, topics.group()),
+        List.of(new AlterConfigOp(new ConfigEntry("share.record.lock.duration.ms", Integer.toString(lockMs)),
+            AlterConfigOp.OpType.SET)))).all().get();
+    Vertx vertx = Vertx.vertx();
+    try {
+      byte[] png = java.nio.file.Files.readAllBytes(images.get(0));
+      // One image takes longer than the lock: without a renewal its record goes back to the group meanwhile.
+      HttpServer slow = vertx.createHttpServer().requestHandler(req -> vertx.setTimer(lockMs + 5_000, id ->
+          req.response().putHeader("content-type", "image/png").end(Buffer.buffer(png))))
+          .listen(0, "127.0.0.1").await();
+      Map<String, String> s = topics.settings(model, tmp);
+      s.put(LoraflowConfig.GROUP_TYPE, "share");
+      s.put(LoraflowConfig.ORDERING, "none");
+      s.put(LoraflowConfig.MAX_IN_FLIGHT, "8");
+      s.put(LoraflowConfig.FETCH_TIMEOUT_MS, "60000");
+      ClassifierService service = new ClassifierService(LoraflowConfig.of(s));
+      vertx.deployVerticle(service).await();
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
+          TestBroker.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
+        producer.send(new ProducerRecord<>(topics.in(), "slow", new JsonObject().put("id", "slow")
+            .put("image", "http://127.0.0.1:" + slow.actualPort() + "/slow.png").encode()));
+      }
+      send(topics.in(), images, 0, 20);
+      List<Out> outs = OutputCollector.collectSettled(List.of(topics.out(), topics.dlq()), 21, Duration.ofSeconds(3),
+          Duration.ofSeconds(60));
+      List<Out> slowOuts = outs.stream().filter(o -> "slow".equals(o.key())).toList();
+      double renewed = service.metrics().registry().get("loraflow.share.records.renewed").functionCounter().count();
+      double failed = service.metrics().registry().get("loraflow.share.acknowledgements.failed").functionCounter()
+          .count();
+      System.out.printf("renewal: %d outcomes, slow record %s, renewed %.0f, failed acknowledgements %.0f%n",
+          outs.size(), slowOuts.stream().map(Out::headers).toList(), renewed, failed);
+      assertEquals(1, slowOuts.size(), "one outcome for the slow record: " + slowOuts);
+      assertEquals("1", slowOuts.get(0).headers().get("loraflow.delivery.count"), "delivered once");
+      assertEquals(21, outs.size());
+      assertTrue(renewed >= 1, "the lock was renewed");
+      assertEquals(0, failed, "no acknowledgement after the lock ran out");
     } finally {
       vertx.close().await();
     }
