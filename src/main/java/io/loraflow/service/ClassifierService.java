@@ -77,7 +77,8 @@ public final class ClassifierService extends VerticleBase {
   public ClassifierService(LoraflowConfig config, MeterRegistry registry) {
     this.config = config;
     this.metrics = new ServiceMetrics(registry);
-    this.status = new ServiceStatus(metrics, config.getInt(MAX_IN_FLIGHT), () -> modelReady,
+    this.status = new ServiceStatus(metrics, config.getInt(MAX_IN_FLIGHT), config.getString(GROUP_TYPE),
+        () -> modelReady,
         () -> session == null ? null : session.device().name(), () -> ingest, () -> gate,
         () -> brokerWatch == null || brokerWatch.reachable());
   }
@@ -122,7 +123,8 @@ public final class ClassifierService extends VerticleBase {
         .onSuccess(v -> LOG.info("event=started input={} output={} dlq={} group={} groupType={} device={} tasks={} "
                 + "decoders=\"{}\" maxBatch={} maxQueueDelayMs={} maxInFlight={} guarantee={} httpPort={}",
             config.getString(INPUT_TOPIC), config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC),
-            config.getString(GROUP_ID), config.getString(GROUP_TYPE), session.device(), tasks.names(), ImageDecoder.backends(), maxBatch,
+            config.getString(GROUP_ID), config.getString(GROUP_TYPE), session.device(), tasks.names(),
+            ImageDecoder.backends(), maxBatch,
             config.getLong(MAX_QUEUE_DELAY_MS), config.getInt(MAX_IN_FLIGHT),
             config.getString(PROCESSING_GUARANTEE), httpPort()));
   }

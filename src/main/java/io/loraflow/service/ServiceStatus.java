@@ -16,6 +16,8 @@ import java.util.function.Supplier;
 final class ServiceStatus {
   private final ServiceMetrics metrics;
   private final int maxInFlight;
+  /** consumer or share (group.type). */
+  private final String groupType;
   private final Supplier<Boolean> modelReady;
   private final Supplier<String> device;
   private final Supplier<? extends Ingest> ingest;
@@ -23,10 +25,11 @@ final class ServiceStatus {
   private final Supplier<Boolean> brokerReachable;
   private final Timeline timeline = new Timeline();
 
-  ServiceStatus(ServiceMetrics metrics, int maxInFlight, Supplier<Boolean> modelReady, Supplier<String> device,
+  ServiceStatus(ServiceMetrics metrics, int maxInFlight, String groupType, Supplier<Boolean> modelReady, Supplier<String> device,
       Supplier<? extends Ingest> ingest, Supplier<InFlightGate> gate, Supplier<Boolean> brokerReachable) {
     this.metrics = metrics;
     this.maxInFlight = maxInFlight;
+    this.groupType = groupType;
     this.modelReady = modelReady;
     this.device = device;
     this.ingest = ingest;
@@ -69,6 +72,7 @@ final class ServiceStatus {
     InFlightGate g = gate.get();
     return new JsonObject()
         .put("device", device.get())
+        .put("groupType", groupType)
         .put("inFlight", g == null ? 0 : g.inFlight())
         .put("maxInFlight", maxInFlight)
         .put("pausedPartitions", in == null ? 0 : in.pausedPartitions())
