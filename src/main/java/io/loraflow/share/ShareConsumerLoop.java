@@ -185,17 +185,16 @@ public final class ShareConsumerLoop {
       consumer.subscribe(List.of(topic));
       started.complete(null);
       while (running) {
-        if (!renewing.isEmpty()) {
+        if (unacknowledged.isEmpty() && (acquiring || !renewing.isEmpty())) {
+          // A poll while renewals are under way returns the renewed records, and nothing new.
           applyAcks(0);
           poll();
-        } else if (!unacknowledged.isEmpty() || !acquiring) {
+        } else {
           // Kafka refuses the next poll until the last one is settled: send what is, wait for the rest.
           if (applyAcks(ACK_WAIT_MS)) {
             consumer.commitAsync();
           }
           renewIfDue();
-        } else {
-          poll();
         }
       }
     } catch (InterruptedException e) {
@@ -329,6 +328,10 @@ public final class ShareConsumerLoop {
         }
         if (unsettled > 0) {
           LOG.info("event=share_records_released records={} reason=shutdown", unsettled);
+        }
+        if (!renewing.isEmpty()) {
+          // Not back from their renewal: the broker frees them when this member leaves.
+          LOG.info("event=share_records_left records={} reason=renewal_under_way", renewing.size());
         }
         consumer.close(CLOSE_TIMEOUT); // sends the acknowledgements, leaves the group
       }
