@@ -63,6 +63,7 @@ public final class ShareConsumerLoop {
   /** How long the thread waits for the next acknowledgement before it looks at its flags again. */
   private static final long ACK_WAIT_MS = 20;
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration RENEW_TIMEOUT = Duration.ofSeconds(5);
 
   /** What the poll thread hands to the event loop. */
   public interface Listener {
@@ -265,7 +266,14 @@ public final class ShareConsumerLoop {
     renewed.addAndGet(unacknowledged.size());
     LOG.info("event=share_locks_renewed records={} lockMs={}", unacknowledged.size(), lockMs);
     unacknowledged.clear();
-    consumer.commitAsync();
+    // Wait for the broker's answer here: a poll while a renewal is still open also fetches new
+    // records, which would then sit acquired, unrenewed, until this slow poll is settled.
+    try {
+      consumer.commitSync(RENEW_TIMEOUT);
+    } catch (org.apache.kafka.common.KafkaException e) {
+      // The callback counts refused renewals; a commit that timed out leaves them to the next poll.
+      LOG.warn("event=share_renewal_unconfirmed records={} error={}", renewing.size(), e.toString());
+    }
   }
 
   /** Applies queued acknowledgements, waiting up to {@code waitMs} for the first; true if any. */

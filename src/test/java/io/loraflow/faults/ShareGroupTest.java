@@ -34,13 +34,16 @@ import org.junit.jupiter.api.io.TempDir;
  * Three instances, each its own JVM, in one share group on a 1-partition input: more instances
  * than partitions, which a consumer group cannot use (two of three would sit idle). Every record
  * gets an outcome and each instance takes a fair part; a {@code kill -9} of one of them loses
- * nothing: the broker redelivers what it held once its acquisition lock runs out.
+ * nothing: the broker redelivers what it held once its acquisition lock runs out; SIGTERM releases
+ * what an instance holds at once; a record that crashes every instance ends as a dead letter.
  */
 class ShareGroupTest {
   static final int EVENTS = 3_000;
   static final int MAX_IN_FLIGHT = 32;
-  /** The broker's smallest lock (group.share.min.record.lock.duration.ms): a victim's records return soonest. */
-  static final int LOCK_MS = 15_000;
+  /** The acquisition lock of the crash tests: a dead member's records return after it (the test broker allows it). */
+  static final int LOCK_MS = 5_000;
+  /** Kafka's default lock: what a member that leaves without releasing makes the others wait. */
+  static final int DEFAULT_LOCK_MS = 30_000;
   private static final String MAIN = "io.loraflow.Main";
   private static final Pattern STOPPED = Pattern.compile("event=stopped results=(\\d+) deadLetters=(\\d+)");
 
@@ -51,7 +54,7 @@ class ShareGroupTest {
   void threeInstancesShareOnePartitionEvenly() throws Exception {
     long t0 = System.nanoTime();
     FaultScenario sc = new FaultScenario(tmp, "share3", 1);
-    List<ServiceProcess> instances = launch(sc, "share3", Map.of(), Map.of(), MAIN);
+    List<ServiceProcess> instances = launch(sc, "share3", LOCK_MS, Map.of(), Map.of(), MAIN);
     try {
       Map<Integer, Long> ends = produce(sc);
       try (OutcomeTracker tracker = sc.tracker(ends)) {
@@ -81,7 +84,7 @@ class ShareGroupTest {
   void killNineOfOneInstanceLosesNothing() throws Exception {
     long t0 = System.nanoTime();
     FaultScenario sc = new FaultScenario(tmp, "sharekill", 1);
-    List<ServiceProcess> instances = launch(sc, "sharekill", Map.of(), Map.of(), MAIN);
+    List<ServiceProcess> instances = launch(sc, "sharekill", LOCK_MS, Map.of(), Map.of(), MAIN);
     try {
       Map<Integer, Long> ends = produce(sc);
       try (OutcomeTracker tracker = sc.tracker(ends)) {
@@ -113,9 +116,11 @@ class ShareGroupTest {
   void sigtermReleasesUnfinishedRecordsToTheOthersAtOnce() throws Exception {
     long t0 = System.nanoTime();
     FaultScenario sc = new FaultScenario(tmp, "shareterm", 1);
-    // b gives its events no time to finish on SIGTERM: whatever it holds then must be released.
-    List<ServiceProcess> instances = launch(sc, "shareterm", Map.of(),
-        Map.of(LoraflowConfig.SHUTDOWN_TIMEOUT_MS, "0"), MAIN);
+    // b gives its events no time to finish on SIGTERM: whatever it holds then must be released. Its
+    // batches wait 2 s to fill, so it always holds a poll's records.
+    List<ServiceProcess> instances = launch(sc, "shareterm", DEFAULT_LOCK_MS, Map.of(),
+        Map.of(LoraflowConfig.SHUTDOWN_TIMEOUT_MS, "0", LoraflowConfig.MAX_QUEUE_DELAY_MS, "2000",
+            LoraflowConfig.MAX_BATCH_SIZE, "64"), MAIN);
     try {
       Map<Integer, Long> ends = produce(sc);
       try (OutcomeTracker tracker = sc.tracker(ends)) {
@@ -131,7 +136,7 @@ class ShareGroupTest {
         assertCorrectOutcomes(tracker);
         assertEquals(1, released.size(), "the leaving instance released what it held:\n" + leaving.tail(20));
         // Not released, they would come back only when their lock ran out.
-        assertTrue(tracker.longestStallMs().get(0) < LOCK_MS / 2, "no wait for the lock: " + tracker.summary());
+        assertTrue(tracker.longestStallMs().get(0) < DEFAULT_LOCK_MS / 2, "no wait for the lock: " + tracker.summary());
       }
     } finally {
       instances.forEach(ServiceProcess::close);
@@ -151,7 +156,7 @@ class ShareGroupTest {
     int crash = 100;
     int failing = 50;
     // Every instance crashes on a BMP; a poll holds few records, so few share the crasher's fate.
-    List<ServiceProcess> instances = launch(sc, "sharepoison", Map.of(LoraflowConfig.SHARE_MAX_DELIVERIES, "2",
+    List<ServiceProcess> instances = launch(sc, "sharepoison", LOCK_MS, Map.of(LoraflowConfig.SHARE_MAX_DELIVERIES, "2",
         LoraflowConfig.MAX_IN_FLIGHT, "4"), Map.of(), CrashOnBmpMain.class.getName());
     try {
       try (KafkaProducer<byte[], byte[]> producer = sc.producer()) {
@@ -184,7 +189,7 @@ class ShareGroupTest {
         assertEquals("DECODE_FAILED", byKey.get("ev-" + failing).get("loraflow.error.reason"));
         assertEquals("1", byKey.get("ev-" + failing).get("loraflow.error.delivery.count"), "dead-lettered at once");
         assertEquals(2, exits.stream().filter(e -> e == CrashOnBmpMain.EXIT).count(), "two instances crashed: " + exits);
-        assertTrue(tracker.longestStallMs().get(0) < LOCK_MS, "the records behind the crasher flowed meanwhile: "
+        assertTrue(tracker.longestStallMs().get(0) < DEFAULT_LOCK_MS / 2, "the records behind the crasher flowed: "
             + tracker.summary());
       }
     } finally {
@@ -193,13 +198,14 @@ class ShareGroupTest {
   }
 
   /**
-   * Three share-mode instances ({@code extra} settings for all, {@code second} on top for the
-   * second one), started together; returns once all three are members with the partition.
+   * Three share-mode instances in a group whose records are locked for {@code lockMs} ({@code extra}
+   * settings for all, {@code second} on top for the second one), started together; returns once all
+   * three are members with the partition.
    */
-  private static List<ServiceProcess> launch(FaultScenario sc, String name, Map<String, String> extra,
+  private static List<ServiceProcess> launch(FaultScenario sc, String name, int lockMs, Map<String, String> extra,
       Map<String, String> second, String mainClass) throws Exception {
     TestBroker.admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, sc.group),
-        List.of(new AlterConfigOp(new ConfigEntry("share.record.lock.duration.ms", Integer.toString(LOCK_MS)),
+        List.of(new AlterConfigOp(new ConfigEntry("share.record.lock.duration.ms", Integer.toString(lockMs)),
             AlterConfigOp.OpType.SET)))).all().get();
     Map<String, String> s = new HashMap<>(sc.settings(MAX_IN_FLIGHT));
     // Consumer-group settings a share consumer refuses; share members have the broker's session timeout.
