@@ -288,6 +288,7 @@ public final class ShareConsumerLoop {
   }
 
   private boolean apply(Coordinates c, AcknowledgeType type) {
+    assert Thread.currentThread() == thread : "the share consumer is used off its thread";
     if (renewing.contains(c)) {
       deferred.put(c, type);
       return false;
