@@ -205,6 +205,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.setProperty("transaction.state.log.min.isr", "1");
     p.setProperty("share.coordinator.state.topic.replication.factor", "1");
     p.setProperty("share.coordinator.state.topic.min.isr", "1");
+    // Lets a share group's lock (share.record.lock.duration.ms, a group config; 30 s by default)
+    // go below Kafka's 15 s floor, so fault tests see a dead member's records return in seconds.
+    p.setProperty("group.share.min.record.lock.duration.ms", "1000");
     // Consumers join at once instead of waiting 3 s for more members.
     p.setProperty("group.initial.rebalance.delay.ms", "0");
     // The default 128 MiB compaction buffer is heap the demo and tests do not need.

@@ -23,6 +23,11 @@ final class DemoCommand implements Callable<Integer> {
       description = "Port of the dashboard; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
   int httpPort;
 
+  @Option(names = "--group-type", paramLabel = "TYPE",
+      description = "consumer: one instance in a consumer group on a 3-partition input; share: three instances "
+          + "in one share group on a 1-partition input (Kafka queues). Default: ${DEFAULT-VALUE}.")
+  String groupType = "consumer";
+
   @Override
   public Integer call() throws Exception {
     if (!brokerPresent()) {
@@ -31,7 +36,11 @@ final class DemoCommand implements Callable<Integer> {
           + "java -jar target/loraflow-demo.jar demo (mvn package builds both)");
       return 2;
     }
-    return Demo.run(model.dir, events, httpPort);
+    if (!groupType.equals("consumer") && !groupType.equals("share")) {
+      System.err.println("loraflow demo: --group-type must be consumer or share, not '" + groupType + "'");
+      return 2;
+    }
+    return Demo.run(model.dir, events, httpPort, groupType.equals("share"));
   }
 
   private static boolean brokerPresent() {

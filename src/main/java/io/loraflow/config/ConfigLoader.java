@@ -72,6 +72,7 @@ public final class ConfigLoader {
         kafka.put(k, text);
       }
     });
+    LoraflowConfig.checkCombinations(values);
     return new LoraflowConfig(values, kafka);
   }
 

@@ -30,6 +30,9 @@ public final class LoraflowConfig {
   public static final String OUTPUT_TOPIC = "output.topic";
   public static final String DLQ_TOPIC = "dlq.topic";
   public static final String GROUP_ID = "group.id";
+  public static final String GROUP_TYPE = "group.type";
+  public static final String SHARE_MAX_DELIVERIES = "share.max.deliveries";
+  public static final String SHARE_AUTO_OFFSET_RESET = "share.auto.offset.reset";
   public static final String MODEL = "model";
   public static final String MAX_BATCH_SIZE = "max.batch.size";
   public static final String MAX_QUEUE_DELAY_MS = "max.queue.delay.ms";
@@ -75,6 +78,19 @@ public final class LoraflowConfig {
         "Dead-letter topic: the original record plus error headers, for every event that fails.");
     define(GROUP_ID, Type.STRING, "loraflow", nonEmpty(),
         "Consumer group; instances with the same group share the input partitions.");
+    define(GROUP_TYPE, Type.STRING, "consumer", in("consumer", "share"),
+        "consumer: a consumer group, each partition read by one instance (ordering and exactly_once "
+            + "possible; useful instances <= partitions); share: a share group (Kafka queues, KIP-932), "
+            + "records acquired one by one by any instance, so instances can exceed partitions; needs "
+            + "ordering=none and at_least_once. See Scaling out.");
+    define(SHARE_MAX_DELIVERIES, Type.INT, 3, between(1, 9),
+        "share only: a record delivered more often than this (its earlier tries ended without an "
+            + "outcome, e.g. the instance crashed on it) becomes a DELIVERY_LIMIT dead letter without "
+            + "another try; keep it below the broker's group.share.delivery.count.limit (default 5), "
+            + "or the broker archives the record unseen.");
+    define(SHARE_AUTO_OFFSET_RESET, Type.STRING, "earliest", in("earliest", "latest"),
+        "share only: set on the share group at start (a group config, Kafka's default latest): "
+            + "where a new group starts reading, as auto.offset.reset does for a consumer group.");
     define(MODEL, Type.STRING, "models/fashion-mnist", nonEmpty(),
         "Model package directory (manifest.json, model.onnx, labels.txt).");
     define(MAX_BATCH_SIZE, Type.INT, 32, between(1, 4096),
@@ -158,6 +174,24 @@ public final class LoraflowConfig {
 
   private static void define(String name, Type type, Object dflt, Validator v, String doc) {
     KEYS.put(name, new ConfigKey(name, type, dflt, v, doc));
+  }
+
+  /**
+   * Refuses combinations that cannot hold, naming both settings: a share group has no
+   * transactions and no order across its members.
+   */
+  static void checkCombinations(Map<String, Object> values) {
+    if (!"share".equals(values.get(GROUP_TYPE))) {
+      return;
+    }
+    if ("exactly_once".equals(values.get(PROCESSING_GUARANTEE))) {
+      throw new ConfigException("group.type=share cannot give processing.guarantee=exactly_once (a share "
+          + "group has no transactions): use at_least_once, or group.type=consumer");
+    }
+    if ("partition".equals(values.get(ORDERING))) {
+      throw new ConfigException("group.type=share cannot keep ordering=partition (a partition's records go to "
+          + "several instances): set ordering=none, or use group.type=consumer");
+    }
   }
 
   /** All settings, in declaration order. */

@@ -43,8 +43,10 @@ public final class Demo {
   /**
    * Runs the demo with the package at {@code modelDir}; {@code events} null sends one and a half
    * times its samples (three times with other tasks); the dashboard listens on {@code httpPort}.
+   * {@code share}: three instances in one share group read a 1-partition input (the first serves
+   * the dashboard), instead of one instance in a consumer group on three partitions.
    */
-  public static int run(Path modelDir, Integer events, int httpPort) throws Exception {
+  public static int run(Path modelDir, Integer events, int httpPort, boolean share) throws Exception {
     if (!Files.isRegularFile(modelDir.resolve("manifest.json"))) {
       System.err.println("demo: no model package at " + modelDir.toAbsolutePath()
           + " (run from the repository root, or pass --model DIR)");
@@ -65,13 +67,13 @@ public final class Demo {
     System.out.println("demo: starting an embedded Kafka broker…");
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-        Topics.createAndAwait(admin, List.of(new NewTopic(INPUT, 3, (short) 1),
+        Topics.createAndAwait(admin, List.of(new NewTopic(INPUT, share ? 1 : 3, (short) 1),
             new NewTopic(OUTPUT, 3, (short) 1), new NewTopic(DLQ, 1, (short) 1)));
       }
       Vertx vertx = Vertx.vertx();
       try {
         HttpServer http = serveSamples(vertx, samples.dir());
-        LoraflowConfig config = LoraflowConfig.of(Map.of(
+        Map<String, String> settings = new HashMap<>(Map.of(
             LoraflowConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
             LoraflowConfig.INPUT_TOPIC, INPUT, LoraflowConfig.OUTPUT_TOPIC, OUTPUT,
             LoraflowConfig.DLQ_TOPIC, DLQ, LoraflowConfig.GROUP_ID, "loraflow-demo",
@@ -80,14 +82,29 @@ public final class Demo {
                 .map(t -> "," + t.dir()).collect(java.util.stream.Collectors.joining()),
             LoraflowConfig.FETCH_ALLOWED_TARGETS, "127.0.0.1/32",
             LoraflowConfig.HTTP_PORT, String.valueOf(httpPort)));
+        if (share) {
+          settings.put(LoraflowConfig.GROUP_TYPE, "share");
+          settings.put(LoraflowConfig.ORDERING, "none");
+          settings.put(LoraflowConfig.MAX_IN_FLIGHT, "32"); // small polls: the records spread over the three
+        }
         System.out.println("demo: loading the model " + modelDir + " and joining the group…");
-        ClassifierService service = new ClassifierService(config);
-        vertx.deployVerticle(service).await();
-        System.out.println("demo: dashboard at http://127.0.0.1:" + service.httpPort() + "/");
+        List<ClassifierService> services = new java.util.ArrayList<>();
+        for (int i = 0; i < (share ? 3 : 1); i++) {
+          ClassifierService service = new ClassifierService(LoraflowConfig.of(settings));
+          vertx.deployVerticle(service).await();
+          services.add(service);
+          settings.put(LoraflowConfig.HTTP_PORT, "-1"); // one dashboard
+        }
+        System.out.println("demo: dashboard at http://127.0.0.1:" + services.get(0).httpPort() + "/");
         long start = System.nanoTime();
         Map<String, String> truth = publish(kafka.bootstrapServers(), samples, taskSamples, count,
             http.actualPort());
-        return collect(kafka.bootstrapServers(), truth, start);
+        int status = collect(kafka.bootstrapServers(), truth, start);
+        if (share) {
+          System.out.println("demo: outcomes per instance of the share group: " + services.stream()
+              .map(s -> s.metrics().results() + s.metrics().deadLetters()).toList());
+        }
+        return status;
       } finally {
         vertx.close().await();
       }

@@ -34,6 +34,12 @@ public enum Reason {
    * producer's {@code max.request.size}, say); the dead letter stands in for it.
    */
   PUBLISH_FAILED(Stage.PUBLISH),
+  /**
+   * Share groups only: the record was delivered more than {@code share.max.deliveries} times;
+   * every earlier try ended without an outcome (the instance holding it crashed or stopped), so it
+   * is not tried again.
+   */
+  DELIVERY_LIMIT(Stage.INGEST),
   /** An unexpected error in the service itself (a bug): the event is dead-lettered, not lost. */
   INTERNAL_ERROR(Stage.PUBLISH);
 

@@ -155,7 +155,7 @@ public final class HttpApi {
       case FETCH_FAILED -> e.isTransient() ? 502 : 422;
       case DECODE_FAILED, EXPIRED -> 422;
       case FETCH_TIMEOUT -> 504;
-      case INFERENCE_FAILED, PUBLISH_FAILED, INTERNAL_ERROR -> 500;
+      case INFERENCE_FAILED, PUBLISH_FAILED, INTERNAL_ERROR, DELIVERY_LIMIT -> 500; // the last: Kafka only
     };
   }
 

@@ -81,6 +81,14 @@ public final class Event {
     return out;
   }
 
+  /**
+   * How many times a share group delivered the record, this delivery included; 0 when read
+   * through a consumer group (which does not count deliveries).
+   */
+  public int deliveryCount() {
+    return record.deliveryCount().map(Short::intValue).orElse(0);
+  }
+
   /** "topic-partition-offset": the id of a request that names none. */
   public String coordinates() {
     return record.topic() + "-" + record.partition() + "-" + record.offset();

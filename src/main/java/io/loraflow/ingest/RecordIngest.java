@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrency: event loop only.
  */
-public final class RecordIngest implements PollLoop.Listener {
+public final class RecordIngest implements Ingest, PollLoop.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(RecordIngest.class);
   static final long REVOKE_DRAIN_MS = 5_000;
   /** Bound of the revoke callback: drain, then a transactional commit with its own timeout. */
@@ -71,7 +71,7 @@ public final class RecordIngest implements PollLoop.Listener {
   private int revocations;
   private volatile boolean joined;
   private boolean stopping;
-  private Promise<Void> drained;
+  private ShutdownDrain drained;
   /** Events between start and outcome (a subset of the gate's count). */
   private int processing;
 
@@ -102,6 +102,7 @@ public final class RecordIngest implements PollLoop.Listener {
   }
 
   /** Records read from Kafka that wait for an in-flight slot. */
+  @Override
   public int waiting() {
     return waiting.size();
   }
@@ -111,6 +112,7 @@ public final class RecordIngest implements PollLoop.Listener {
     return poll;
   }
 
+  @Override
   public Future<Void> start() {
     Future<Void> started = poll.start();
     commits = new CommitTrigger(vertx, offsets, new CommitTrigger.Slots() {
@@ -185,8 +187,8 @@ public final class RecordIngest implements PollLoop.Listener {
       }
       startWaiting();
       maybeResume();
-      if (drained != null && processing == 0) {
-        drained.tryComplete();
+      if (drained != null) {
+        drained.check();
       }
     });
   }
@@ -290,44 +292,43 @@ public final class RecordIngest implements PollLoop.Listener {
    * Stops taking records, waits up to {@code timeoutMs} for in-flight events to be published,
    * commits what is done and closes the consumer. Waiting records are left to the next owner.
    */
+  @Override
   public Future<Void> stop(long timeoutMs) {
     stopping = true;
     pause.pause(gate.inFlight(), waiting.size());
     waiting.clear();
-    drained = Promise.promise();
-    if (processing == 0) {
-      drained.tryComplete();
-    }
-    long timer = vertx.setTimer(Math.max(1, timeoutMs), id -> {
-      LOG.warn("event=shutdown_timeout inFlight={}", processing);
-      drained.tryComplete();
-    });
+    drained = new ShutdownDrain(vertx, timeoutMs, () -> processing);
     return drained.future()
-        .compose(v -> {
-          vertx.cancelTimer(timer);
-          return commits.close();
-        })
+        .compose(v -> commits.close())
         .compose(v -> Future.fromCompletionStage(poll.close(), context));
   }
 
-  /** Events started and not yet published. */
+  @Override
   public int processing() {
     return processing;
   }
 
   /** Events started and not yet committed (processing, or done and awaiting their commit). */
+  @Override
   public int inFlight() {
     return gate.inFlight();
   }
 
   /** True once the consumer has joined its group (even with no partitions to own). */
+  @Override
   public boolean joined() {
     return joined;
   }
 
-  /** Partitions paused for backpressure right now. */
+  @Override
   public int pausedPartitions() {
     return pause.paused() ? poll.assignment().size() : 0;
+  }
+
+  /** The consumer's lag over its partitions, asked of the broker every 2 s. */
+  @Override
+  public long lag() {
+    return poll.lag();
   }
 
   /** Times the partitions were paused for backpressure. */

@@ -29,6 +29,10 @@ public final class EventRecords {
   public static final String H_TOPIC = "loraflow.error.source.topic";
   public static final String H_PARTITION = "loraflow.error.source.partition";
   public static final String H_OFFSET = "loraflow.error.source.offset";
+  /** Share groups only: the delivery count of the record (a result carries it as {@link #H_DELIVERIES}). */
+  public static final String H_DELIVERY_COUNT = "loraflow.error.delivery.count";
+  /** Share groups only: on a result, the input record's delivery count (1 unless it was redelivered). */
+  public static final String H_DELIVERIES = "loraflow.delivery.count";
   /** Set (to the value's size in bytes) when the value had to be left out to fit the producer's limit. */
   public static final String H_VALUE_OMITTED = "loraflow.error.value.omitted.bytes";
 
@@ -47,6 +51,9 @@ public final class EventRecords {
       if (TRACE_HEADERS.contains(h.key().toLowerCase(Locale.ROOT))) {
         headers.add(h);
       }
+    }
+    if (input.deliveryCount() > 0) {
+      add(headers, H_DELIVERIES, Integer.toString(input.deliveryCount()));
     }
     return new ProducerRecord<>(topic, null, null, input.key(), json, headers);
   }
@@ -72,6 +79,9 @@ public final class EventRecords {
     add(headers, H_PARTITION, Integer.toString(input.partition()));
     add(headers, H_OFFSET, Long.toString(input.offset()));
     add(headers, H_TIMESTAMP, Instant.now().toString());
+    if (input.deliveryCount() > 0) {
+      add(headers, H_DELIVERY_COUNT, Integer.toString(input.deliveryCount()));
+    }
     byte[] value = input.value();
     if (!keepValue && value != null) {
       add(headers, H_VALUE_OMITTED, Integer.toString(value.length));

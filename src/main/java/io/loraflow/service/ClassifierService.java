@@ -21,7 +21,10 @@ import io.loraflow.inference.AdapterFolder;
 import io.loraflow.inference.ModelPackage;
 import io.loraflow.inference.TaskRegistry;
 import io.loraflow.ingest.InFlightGate;
+import io.loraflow.ingest.Ingest;
 import io.loraflow.ingest.RecordIngest;
+import io.loraflow.share.ShareGroupSetup;
+import io.loraflow.share.ShareIngest;
 import io.loraflow.ingest.RequestParser;
 import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.publish.Publisher;
@@ -44,7 +47,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The service: wires ingest → image → batch → inference → publish → offsets for one
  * {@link LoraflowConfig}, plus its HTTP surface. Deploy one per JVM; scale out by running more
- * JVMs in the same consumer group.
+ * JVMs in the same consumer group, or share group ({@code group.type=share}, {@link ShareIngest}).
  */
 public final class ClassifierService extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ClassifierService.class);
@@ -60,7 +63,7 @@ public final class ClassifierService extends VerticleBase {
   private BrokerWatch brokerWatch;
   private Publisher publisher;
   private final Promise<Void> fatal = Promise.promise();
-  private RecordIngest ingest;
+  private Ingest ingest;
   private InFlightGate gate;
   private HttpServer http;
   private volatile boolean modelReady;
@@ -74,7 +77,8 @@ public final class ClassifierService extends VerticleBase {
   public ClassifierService(LoraflowConfig config, MeterRegistry registry) {
     this.config = config;
     this.metrics = new ServiceMetrics(registry);
-    this.status = new ServiceStatus(metrics, config.getInt(MAX_IN_FLIGHT), () -> modelReady,
+    this.status = new ServiceStatus(metrics, config.getInt(MAX_IN_FLIGHT), config.getString(GROUP_TYPE),
+        () -> modelReady,
         () -> session == null ? null : session.device().name(), () -> ingest, () -> gate,
         () -> brokerWatch == null || brokerWatch.reachable());
   }
@@ -97,6 +101,10 @@ public final class ClassifierService extends VerticleBase {
         .compose(v -> vertx.executeBlocking(() -> {
           TopicCheck.requireExisting(KafkaClients.admin(config), List.of(config.getString(INPUT_TOPIC),
               config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC)), 30_000);
+          if (shareGroup()) {
+            ShareGroupSetup.applyAutoOffsetReset(KafkaClients.admin(config), config.getString(GROUP_ID),
+                config.getString(SHARE_AUTO_OFFSET_RESET), 30_000);
+          }
           return null;
         }))
         .compose(v -> vertx.executeBlocking(() -> InferenceSession.open(model,
@@ -108,11 +116,16 @@ public final class ClassifierService extends VerticleBase {
           return wire(model, maxBatch);
         })
         .compose(v -> ingest.start())
-        .onSuccess(v -> new KafkaClientMetrics(ingest.pollLoop().metricsSource()).bindTo(metrics.registry()))
-        .onSuccess(v -> LOG.info("event=started input={} output={} dlq={} group={} device={} tasks={} "
+        .onSuccess(v -> {
+          if (ingest instanceof RecordIngest records) { // Micrometer has no binder for a share consumer
+            new KafkaClientMetrics(records.pollLoop().metricsSource()).bindTo(metrics.registry());
+          }
+        })
+        .onSuccess(v -> LOG.info("event=started input={} output={} dlq={} group={} groupType={} device={} tasks={} "
                 + "decoders=\"{}\" maxBatch={} maxQueueDelayMs={} maxInFlight={} guarantee={} httpPort={}",
             config.getString(INPUT_TOPIC), config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC),
-            config.getString(GROUP_ID), session.device(), tasks.names(), ImageDecoder.backends(), maxBatch,
+            config.getString(GROUP_ID), config.getString(GROUP_TYPE), session.device(), tasks.names(),
+            ImageDecoder.backends(), maxBatch,
             config.getLong(MAX_QUEUE_DELAY_MS), config.getInt(MAX_IN_FLIGHT),
             config.getString(PROCESSING_GUARANTEE), httpPort()));
   }
@@ -137,17 +150,22 @@ public final class ClassifierService extends VerticleBase {
         config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS),
         metrics);
     Map<String, Object> producerProps = KafkaClients.producer(config);
+    // Exactly-once is refused in share mode (LoraflowConfig): the ingest it resets is a RecordIngest.
     Publishing publishing = KafkaClients.exactlyOnce(config)
-        ? Publishing.exactlyOnce(vertx, producerProps, done -> ingest.reset(done), this::fail)
+        ? Publishing.exactlyOnce(vertx, producerProps, done -> ((RecordIngest) ingest).reset(done), this::fail)
         : Publishing.atLeastOnce(vertx, producerProps);
     publisher = publishing.publisher();
     EventProcessor processor = new EventProcessor(parser, classifier, publisher, metrics,
         new EventProcessor.Settings(config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC),
             config.getString(ORDERING).equals("partition"), config.getLong(EVENT_MAX_AGE_MS),
-            KafkaClients.maxRequestSize(producerProps), model.defaultTask()), this::fail);
+            KafkaClients.maxRequestSize(producerProps), model.defaultTask(),
+            shareGroup() ? config.getInt(SHARE_MAX_DELIVERIES) : 0), this::fail);
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
-    ingest = new RecordIngest(vertx, KafkaClients.consumer(config), config.getString(INPUT_TOPIC), gate,
-        publishing.sink(), config.getLong(COMMIT_INTERVAL_MS), processor::process, this::fail);
+    ingest = shareGroup()
+        ? new ShareIngest(vertx, KafkaClients.shareConsumer(config), config.getString(INPUT_TOPIC), gate,
+            processor::process, metrics.registry(), this::fail)
+        : new RecordIngest(vertx, KafkaClients.consumer(config), config.getString(INPUT_TOPIC), gate,
+            publishing.sink(), config.getLong(COMMIT_INTERVAL_MS), processor::process, this::fail);
     brokerWatch = new BrokerWatch(vertx, KafkaClients.admin(config));
     metrics.gauge("loraflow.broker.reachable", "1 while the Kafka cluster answers, 0 during an outage",
         () -> brokerWatch.reachable() ? 1 : 0);
@@ -156,7 +174,7 @@ public final class ClassifierService extends VerticleBase {
     metrics.gauge("loraflow.events.in.flight", "Events between ingest and publish", () -> ingest.processing());
     metrics.gauge("loraflow.events.queued", "Events waiting for a batch", batcher::queued);
     metrics.gauge("loraflow.consumer.lag", "Records behind the log end of this instance's partitions (asked of the broker every 2 s)",
-        () -> ingest.pollLoop().lag());
+        () -> ingest.lag());
     metrics.gauge("loraflow.partitions.paused", "Assigned partitions paused for backpressure",
         () -> ingest.pausedPartitions());
     metrics.info("loraflow.inference.device", "The device inference runs on",
@@ -267,8 +285,12 @@ public final class ClassifierService extends VerticleBase {
     return gate == null ? 0 : gate.peak();
   }
 
-  /** The ingest stage, for its pause and rebalance counters. */
+  /** The consumer-group ingest stage, for its pause and rebalance counters; null in share mode. */
   public RecordIngest ingest() {
-    return ingest;
+    return ingest instanceof RecordIngest records ? records : null;
+  }
+
+  private boolean shareGroup() {
+    return config.getString(GROUP_TYPE).equals("share");
   }
 }

@@ -45,14 +45,16 @@ final class EventProcessor {
   private final long maxAgeMs;
   private final int maxRecordBytes;
   private final String defaultTask;
+  private final int maxDeliveries;
   private final Consumer<Throwable> fatal;
 
   /**
    * The settings of {@link EventProcessor}; {@code maxAgeMs} 0 means events never expire by age;
-   * {@code defaultTask} is the task of requests that name none.
+   * {@code defaultTask} is the task of requests that name none; a record delivered more than
+   * {@code maxDeliveries} times (share groups count deliveries) is dead-lettered untried, 0 = no limit.
    */
   record Settings(String outputTopic, String dlqTopic, boolean partitionOrder, long maxAgeMs, int maxRecordBytes,
-      String defaultTask) {
+      String defaultTask, int maxDeliveries) {
   }
 
   EventProcessor(RequestParser parser, Classifier classifier, Publisher publisher, ServiceMetrics metrics,
@@ -67,6 +69,7 @@ final class EventProcessor {
     this.maxAgeMs = settings.maxAgeMs();
     this.maxRecordBytes = settings.maxRecordBytes();
     this.defaultTask = settings.defaultTask();
+    this.maxDeliveries = settings.maxDeliveries();
     this.fatal = fatal;
   }
 
@@ -91,6 +94,12 @@ final class EventProcessor {
   }
 
   private Future<Classification> classify(Event event) {
+    if (maxDeliveries > 0 && event.deliveryCount() > maxDeliveries) {
+      // Every earlier try ended without an outcome: the record itself may be what kills us.
+      throw new StageException(Reason.DELIVERY_LIMIT, "delivered " + event.deliveryCount()
+          + " times, more than share.max.deliveries=" + maxDeliveries + "; each earlier try ended without an "
+          + "outcome (the instance holding it crashed or stopped)");
+    }
     ImageRequest request = parser.parse(event.valueBuffer(), event.textHeaders(), event.coordinates());
     if (maxAgeMs > 0 && event.timestamp() >= 0) { // -1: the record has no timestamp
       request = request.withDeadline(Instant.ofEpochMilli(event.timestamp()).plusMillis(maxAgeMs));

@@ -47,6 +47,30 @@ public final class KafkaClients {
     return p;
   }
 
+  /**
+   * The share consumer of {@code group.type=share}: explicit acknowledgement (a record is accepted
+   * only once its outcome is published) and {@code record_limit} acquisition of at most
+   * {@code max.in.flight} records a poll (Kafka's default may acquire a whole fetched batch, so one
+   * member takes nearly everything). The user's {@code kafka.consumer.*} go on top, except the
+   * acknowledgement mode, which the service depends on.
+   */
+  public static Map<String, Object> shareConsumer(LoraflowConfig config) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("bootstrap.servers", config.getString(LoraflowConfig.BOOTSTRAP_SERVERS));
+    p.put("group.id", config.getString(LoraflowConfig.GROUP_ID));
+    p.put("share.acquire.mode", "record_limit");
+    p.put("max.poll.records", Integer.toString(config.getInt(LoraflowConfig.MAX_IN_FLIGHT)));
+    Map<String, String> user = config.kafka(Client.CONSUMER);
+    String mode = user.getOrDefault("share.acknowledgement.mode", "explicit");
+    if (!mode.equalsIgnoreCase("explicit")) {
+      throw new io.loraflow.config.ConfigException("kafka.consumer.share.acknowledgement.mode", mode,
+          "group.type=share acknowledges each record after its outcome is published: leave it explicit");
+    }
+    p.putAll(user);
+    p.put("share.acknowledgement.mode", "explicit");
+    return p;
+  }
+
   public static Map<String, Object> producer(LoraflowConfig config) {
     Map<String, Object> p = new HashMap<>();
     p.put("bootstrap.servers", config.getString(LoraflowConfig.BOOTSTRAP_SERVERS));

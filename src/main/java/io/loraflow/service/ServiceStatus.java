@@ -1,7 +1,7 @@
 package io.loraflow.service;
 
 import io.loraflow.ingest.InFlightGate;
-import io.loraflow.ingest.RecordIngest;
+import io.loraflow.ingest.Ingest;
 import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.metrics.Timeline;
 import io.vertx.core.json.JsonObject;
@@ -16,17 +16,20 @@ import java.util.function.Supplier;
 final class ServiceStatus {
   private final ServiceMetrics metrics;
   private final int maxInFlight;
+  /** consumer or share (group.type). */
+  private final String groupType;
   private final Supplier<Boolean> modelReady;
   private final Supplier<String> device;
-  private final Supplier<RecordIngest> ingest;
+  private final Supplier<? extends Ingest> ingest;
   private final Supplier<InFlightGate> gate;
   private final Supplier<Boolean> brokerReachable;
   private final Timeline timeline = new Timeline();
 
-  ServiceStatus(ServiceMetrics metrics, int maxInFlight, Supplier<Boolean> modelReady, Supplier<String> device,
-      Supplier<RecordIngest> ingest, Supplier<InFlightGate> gate, Supplier<Boolean> brokerReachable) {
+  ServiceStatus(ServiceMetrics metrics, int maxInFlight, String groupType, Supplier<Boolean> modelReady, Supplier<String> device,
+      Supplier<? extends Ingest> ingest, Supplier<InFlightGate> gate, Supplier<Boolean> brokerReachable) {
     this.metrics = metrics;
     this.maxInFlight = maxInFlight;
+    this.groupType = groupType;
     this.modelReady = modelReady;
     this.device = device;
     this.ingest = ingest;
@@ -51,8 +54,8 @@ final class ServiceStatus {
    * end at the last poll) plus the records read but still waiting for an in-flight slot.
    */
   long backlog() {
-    RecordIngest in = ingest.get();
-    return in == null ? 0 : in.pollLoop().lag() + in.waiting();
+    Ingest in = ingest.get();
+    return in == null ? 0 : in.lag() + in.waiting();
   }
 
   /** Adds the second's point to the dashboard's time series. */
@@ -65,10 +68,11 @@ final class ServiceStatus {
   }
 
   JsonObject status() {
-    RecordIngest in = ingest.get();
+    Ingest in = ingest.get();
     InFlightGate g = gate.get();
     return new JsonObject()
         .put("device", device.get())
+        .put("groupType", groupType)
         .put("inFlight", g == null ? 0 : g.inFlight())
         .put("maxInFlight", maxInFlight)
         .put("pausedPartitions", in == null ? 0 : in.pausedPartitions())

@@ -25,6 +25,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void shareGroupRefusesExactlyOnce() {
+    ConfigException e = assertThrows(ConfigException.class, () -> LoraflowConfig.of(Map.of("group.type", "share",
+        "ordering", "none", "processing.guarantee", "exactly_once")));
+    assertTrue(e.getMessage().contains("group.type=share") && e.getMessage().contains("exactly_once"), e.getMessage());
+    assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
+  }
+
+  @Test
+  void shareGroupRefusesPartitionOrdering() {
+    ConfigException e = assertThrows(ConfigException.class, () -> LoraflowConfig.of(Map.of("group.type", "share")));
+    assertTrue(e.getMessage().contains("ordering=partition") && e.getMessage().contains("ordering=none"),
+        e.getMessage());
+    LoraflowConfig ok = LoraflowConfig.of(Map.of("group.type", "share", "ordering", "none"));
+    assertEquals(3, ok.getInt(LoraflowConfig.SHARE_MAX_DELIVERIES));
+    assertEquals("earliest", ok.getString(LoraflowConfig.SHARE_AUTO_OFFSET_RESET));
+  }
+
+  @Test
   void defaultsApplyWithoutAnySource() {
     LoraflowConfig c = load(null, Map.of(), Map.of());
     assertEquals(32, c.getInt(LoraflowConfig.MAX_BATCH_SIZE));

@@ -62,6 +62,14 @@ public final class ServiceProcess implements AutoCloseable {
 
   /** Starts the JVM without waiting; see {@link #awaitStarted}. Lets several instances boot at once. */
   public static ServiceProcess launch(String name, Map<String, String> settings) {
+    return launch(name, settings, "io.loraflow.Main");
+  }
+
+  /**
+   * As {@link #launch(String, Map)} with another main class that takes {@code serve} and the
+   * settings as {@code io.loraflow.Main} does (a wrapper that changes the service's surroundings).
+   */
+  public static ServiceProcess launch(String name, Map<String, String> settings, String mainClass) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx512m");
@@ -72,7 +80,7 @@ public final class ServiceProcess implements AutoCloseable {
     cmd.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
     cmd.add("-cp");
     cmd.add(pathingJar().toString());
-    cmd.add("io.loraflow.Main");
+    cmd.add(mainClass);
     cmd.add("serve");
     settings.forEach((k, v) -> cmd.add("--" + (k.startsWith("kafka.") ? k : k.replace('.', '-')) + "=" + v));
     try {
