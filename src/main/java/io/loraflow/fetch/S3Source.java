@@ -5,12 +5,10 @@ import io.loraflow.error.StageException;
 import io.loraflow.fetch.ImageReference.S3Object;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
@@ -33,9 +31,10 @@ import software.amazon.awssdk.services.s3.model.GetObjectRequest;
  * {@link S3Body}; a fetch still running after {@link FetchOptions#budgetMs} is cancelled with
  * {@code FETCH_TIMEOUT}, and each read waits at most {@code readTimeoutMs} for bytes.
  *
- * <p>The HTTP client is the SDK's Netty one on the Netty 4.2 that Vert.x brings: no thread per
- * fetch, and two event-loop threads of its own (an S3 read is I/O, not CPU). Thread: {@link #fetch}
- * from any thread; its future completes on the caller's Vert.x context.
+ * <p>The HTTP client is the SDK's Netty one on the Netty 4.2 that Vert.x brings: no thread waits
+ * on a transfer, and it has two event-loop threads of its own (an S3 read is I/O, not CPU).
+ * Thread: {@link #fetch} from any thread; the request is signed on a worker thread and its future
+ * completes on the caller's Vert.x context.
  */
 final class S3Source {
   /** Connections open to the store at once; more requests queue in the SDK. */
@@ -77,21 +76,21 @@ final class S3Source {
           "bucket not in fetch.s3.allowed.buckets: " + ref.bucket()));
     }
     Context context = vertx.getOrCreateContext();
-    Promise<Buffer> result = Promise.promise();
     S3Body body = new S3Body(options.maxBytes(), ref.toString());
-    CompletableFuture<byte[]> call = client.getObject(GetObjectRequest.builder()
-        .bucket(ref.bucket()).key(ref.key()).versionId(ref.versionId()).build(), body);
+    GetObjectRequest request = GetObjectRequest.builder()
+        .bucket(ref.bucket()).key(ref.key()).versionId(ref.versionId()).build();
     long timer = vertx.setTimer(options.budgetMs(), t -> body.cancel(new StageException(
         Reason.FETCH_TIMEOUT, "fetch deadline passed: " + ref, true, null)));
-    call.whenComplete((bytes, err) -> context.runOnContext(v -> {
-      vertx.cancelTimer(timer);
-      if (err != null) {
-        result.fail(S3Errors.map(err, ref.toString()));
-      } else {
-        result.complete(Buffer.buffer(bytes));
-      }
-    }));
-    return result.future();
+    // getObject marshals and signs in the calling thread (~0.35 ms of CPU measured) and, on first
+    // use, walks the credential chain (which may call the instance metadata service): a worker
+    // thread's job, never the event loop's. The transfer itself holds no thread.
+    return vertx.executeBlocking(() -> client.getObject(request, body), false)
+        .compose(call -> Future.fromCompletionStage(call, context))
+        .transform(ar -> {
+          vertx.cancelTimer(timer);
+          return ar.succeeded() ? Future.succeededFuture(Buffer.buffer(ar.result()))
+              : Future.failedFuture(S3Errors.map(ar.cause(), ref.toString()));
+        });
   }
 
   Future<Void> close() {
