@@ -13,6 +13,9 @@ import io.loraflow.testkit.S3Store;
 import io.loraflow.testkit.TestBroker;
 import io.loraflow.testkit.TestImages;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
@@ -25,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -73,7 +77,7 @@ class S3ReferencesTest {
             : notification("s3:ObjectCreated:Put", "images", key).encode());
       }
 
-      List<Out> outs = run(store, bad, healthy);
+      List<Out> outs = run(store.endpoint(), bad, healthy, Map.of());
       Map<String, Out> byKey = new HashMap<>();
       for (Out o : outs) {
         assertNull(byKey.put(o.key(), o), "one outcome for " + o.key());
@@ -96,16 +100,77 @@ class S3ReferencesTest {
     }
   }
 
-  private List<Out> run(S3Store store, Map<String, String> bad, Map<String, String> healthy)
+  /**
+   * A store that answers 503 SlowDown to every request for a key starting "slow-down", never
+   * answers one starting "stall", and passes the rest to S3Proxy (Host header kept, so the
+   * signature still matches): each failing event is retried fetch.retries times, then dead-lettered,
+   * and the healthy events behind it on the one partition are classified.
+   */
+  @Test
+  void aFailingOrStallingStoreCostsItsRetriesThenADeadLetterAndNeverStallsThePartition()
       throws Exception {
+    List<Path> images = TestImages.write(tmp.resolve("img"), 3);
+    Vertx proxyVertx = Vertx.vertx();
+    try (S3Store store = S3Store.start().bucket("images")) {
+      for (int i = 0; i < images.size(); i++) {
+        store.put("images", i + ".png", Files.readAllBytes(images.get(i)));
+      }
+      int upstream = Integer.parseInt(store.endpoint().substring(store.endpoint().lastIndexOf(':') + 1));
+      HttpClient client = proxyVertx.createHttpClient();
+      AtomicInteger slowDowns = new AtomicInteger();
+      HttpServer faulty = proxyVertx.createHttpServer().requestHandler(req -> {
+        if (req.path().startsWith("/images/slow-down")) {
+          slowDowns.incrementAndGet();
+          req.response().setStatusCode(503).putHeader("Content-Type", "application/xml")
+              .end("<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>");
+        } else if (!req.path().startsWith("/images/stall")) {
+          client.request(new RequestOptions().setMethod(req.method()).setHost("127.0.0.1")
+                  .setPort(upstream).setURI(req.uri()).setHeaders(req.headers()))
+              .compose(up -> up.send())
+              .onSuccess(up -> {
+                req.response().setStatusCode(up.statusCode()).headers().setAll(up.headers());
+                up.body().onSuccess(b -> req.response().end(b));
+              })
+              .onFailure(err -> req.response().setStatusCode(502).end());
+        }
+      }).listen(0, "127.0.0.1").await();
+
+      Map<String, String> bad = new LinkedHashMap<>();
+      bad.put("slow-down", request("slow-down", "s3://images/slow-down.png"));
+      bad.put("stall", request("stall", "s3://images/stall.png"));
+      Map<String, String> healthy = new LinkedHashMap<>();
+      for (int i = 0; i < 30; i++) {
+        healthy.put("ok-" + i, request("ok-" + i, "s3://images/" + (i % images.size()) + ".png"));
+      }
+      List<Out> outs = run("http://127.0.0.1:" + faulty.actualPort(), bad, healthy, Map.of(
+          LoraflowConfig.FETCH_CONNECT_TIMEOUT_MS, "500", LoraflowConfig.FETCH_TIMEOUT_MS, "500",
+          LoraflowConfig.FETCH_RETRIES, "2", LoraflowConfig.FETCH_RETRY_BACKOFF_MS, "50"));
+      Map<String, Out> byKey = new HashMap<>();
+      outs.forEach(o -> byKey.put(o.key(), o));
+      Map<String, String> slow = byKey.get("slow-down").headers();
+      assertEquals("FETCH_FAILED", slow.get("loraflow.error.reason"), slow.toString());
+      assertEquals("3", slow.get("loraflow.error.attempts"), "retried fetch.retries times, no more");
+      assertEquals(3, slowDowns.get(), "the SDK adds no retries of its own");
+      Map<String, String> stall = byKey.get("stall").headers();
+      assertEquals("FETCH_TIMEOUT", stall.get("loraflow.error.reason"), stall.toString());
+      assertEquals("3", stall.get("loraflow.error.attempts"));
+      healthy.keySet().forEach(k -> assertTrue(byKey.get(k).value().containsKey("labels"), k));
+    } finally {
+      proxyVertx.close().await();
+    }
+  }
+
+  private List<Out> run(String endpoint, Map<String, String> bad, Map<String, String> healthy,
+      Map<String, String> extra) throws Exception {
     Path model = OnnxModels.writePackage(tmp.resolve("model"), "s3", 32, 0);
     TestBroker.Pipeline topics = TestBroker.pipeline(1);
     Map<String, String> s = topics.settings(model, tmp);
     s.put(LoraflowConfig.FETCH_S3_ALLOWED_BUCKETS, "images");
-    s.put(LoraflowConfig.FETCH_S3_ENDPOINT, store.endpoint());
+    s.put(LoraflowConfig.FETCH_S3_ENDPOINT, endpoint);
     s.put(LoraflowConfig.FETCH_S3_PATH_STYLE, "true");
     s.put(LoraflowConfig.FETCH_S3_REGION, "us-east-1");
     s.put(LoraflowConfig.FETCH_MAX_BYTES, "200000");
+    s.putAll(extra);
     Vertx vertx = Vertx.vertx();
     try {
       vertx.deployVerticle(new ClassifierService(LoraflowConfig.of(s))).await();
