@@ -22,7 +22,7 @@ public record ConfigKey(String name, Type type, Object defaultValue, Validator v
 
   /** Value types; {@link #parse} turns the text of a file, env var or flag into one. */
   public enum Type {
-    STRING, INT, LONG, LIST;
+    STRING, INT, LONG, LIST, BOOLEAN;
 
     Object parse(String key, String text) {
       String s = text.trim();
@@ -30,6 +30,11 @@ public record ConfigKey(String name, Type type, Object defaultValue, Validator v
         switch (this) {
           case INT: return Integer.parseInt(s);
           case LONG: return Long.parseLong(s);
+          case BOOLEAN:
+            if (!s.equals("true") && !s.equals("false")) {
+              throw new ConfigException(key, text, "expected true or false");
+            }
+            return Boolean.parseBoolean(s);
           case LIST:
             List<String> items = new ArrayList<>();
             for (String item : s.split(",")) {

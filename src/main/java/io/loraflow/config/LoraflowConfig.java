@@ -9,6 +9,8 @@ import static io.loraflow.config.ConfigKey.Validator.nonEmpty;
 
 import io.loraflow.config.ConfigKey.Type;
 import io.loraflow.config.ConfigKey.Validator;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -44,6 +46,11 @@ public final class LoraflowConfig {
   public static final String FETCH_ALLOWED_ROOTS = "fetch.allowed.roots";
   public static final String FETCH_ALLOWED_TARGETS = "fetch.allowed.targets";
   public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
+  public static final String FETCH_S3_ALLOWED_BUCKETS = "fetch.s3.allowed.buckets";
+  public static final String FETCH_S3_ENDPOINT = "fetch.s3.endpoint";
+  public static final String FETCH_S3_PATH_STYLE = "fetch.s3.path.style";
+  public static final String FETCH_S3_REGION = "fetch.s3.region";
+  public static final String FETCH_S3_CHECKSUMS = "fetch.s3.checksums";
   public static final String FETCH_CONNECT_TIMEOUT_MS = "fetch.connect.timeout.ms";
   public static final String FETCH_TIMEOUT_MS = "fetch.timeout.ms";
   public static final String FETCH_MAX_REDIRECTS = "fetch.max.redirects";
@@ -118,6 +125,20 @@ public final class LoraflowConfig {
             + "addresses only.");
     define(FETCH_MAX_BYTES, Type.LONG, 20L * 1024 * 1024, atLeast(1),
         "Largest image body fetched or accepted, in bytes.");
+    define(FETCH_S3_ALLOWED_BUCKETS, Type.LIST, List.of(), any(),
+        "Buckets that s3://bucket/key references and bucket notifications may read; empty = no S3 "
+            + "access. Credentials and region come from the AWS SDK's default chains (env, "
+            + "profile, EKS web identity, instance profile).");
+    define(FETCH_S3_ENDPOINT, Type.STRING, "", LoraflowConfig::checkEndpoint,
+        "An S3-compatible store's URL (MinIO, Ceph RGW, R2: http://minio:9000); empty = AWS S3.");
+    define(FETCH_S3_PATH_STYLE, Type.BOOLEAN, false, any(),
+        "true: address objects as endpoint/bucket/key (MinIO and most self-hosted stores); "
+            + "false: bucket.endpoint/key (AWS).");
+    define(FETCH_S3_REGION, Type.STRING, "", any(),
+        "S3 signing region; empty = the SDK's region chain (AWS_REGION, profile, instance).");
+    define(FETCH_S3_CHECKSUMS, Type.STRING, "when_required", in("when_required", "when_supported"),
+        "when_required: compute and validate S3 checksums only where an operation requires them, "
+            + "as S3-compatible stores need; when_supported: the SDK's default, AWS S3 only.");
     define(FETCH_CONNECT_TIMEOUT_MS, Type.INT, 5_000, between(1, 600_000),
         "HTTP connect timeout.");
     define(FETCH_TIMEOUT_MS, Type.INT, 15_000, between(1, 600_000),
@@ -240,6 +261,10 @@ public final class LoraflowConfig {
     return out;
   }
 
+  public boolean getBoolean(String key) {
+    return (Boolean) get(key);
+  }
+
   public Path modelDir() {
     return Path.of(getString(MODEL));
   }
@@ -293,6 +318,23 @@ public final class LoraflowConfig {
           .append(dflt.isEmpty() ? "" : "`" + dflt + "`").append(" | ").append(k.doc()).append(" |\n");
     }
     return out.toString();
+  }
+
+  /** Empty (AWS itself) or an absolute http(s) URL. */
+  private static void checkEndpoint(String key, Object value) {
+    String text = value.toString();
+    if (text.isEmpty()) {
+      return;
+    }
+    try {
+      URI uri = new URI(text);
+      if (uri.getHost() != null && ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+        return;
+      }
+    } catch (URISyntaxException e) {
+      // reported below
+    }
+    throw new ConfigException(key, text, "must be empty or an http(s) URL such as http://minio:9000");
   }
 
   /** Empty (admin off) or a guess-resistant token; the message never shows the value. */

@@ -3,12 +3,11 @@ package io.loraflow.fetch;
 import io.loraflow.error.Reason;
 import io.loraflow.error.StageException;
 import java.net.ConnectException;
-import java.net.URI;
 import java.util.Locale;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 
-/** Maps transport failures of an HTTP fetch to a {@link StageException}; stateless. */
+/** Maps transport failures of a fetch (HTTP or S3) to a {@link StageException}; stateless. */
 final class FetchErrors {
   private FetchErrors() {}
 
@@ -17,19 +16,19 @@ final class FetchErrors {
    * {@code FETCH_FAILED}; refused or reset connections and other I/O errors transient
    * {@code FETCH_FAILED}. A {@link StageException} passes through unchanged.
    */
-  static StageException map(Throwable err, URI uri) {
+  static StageException map(Throwable err, Object target) {
     if (err instanceof StageException stage) {
       return stage;
     }
     if (isTimeout(err)) {
-      return new StageException(Reason.FETCH_TIMEOUT, "timed out fetching " + uri, true, err);
+      return new StageException(Reason.FETCH_TIMEOUT, "timed out fetching " + target, true, err);
     }
     if (err instanceof SSLException) {
-      return new StageException(Reason.FETCH_FAILED, "TLS failure for " + uri + ": "
+      return new StageException(Reason.FETCH_FAILED, "TLS failure for " + target + ": "
           + err.getMessage(), false, err);
     }
     String what = err instanceof ConnectException ? "cannot connect to " : "transport error for ";
-    return new StageException(Reason.FETCH_FAILED, what + uri + ": " + err, true, err);
+    return new StageException(Reason.FETCH_FAILED, what + target + ": " + err, true, err);
   }
 
   private static boolean isTimeout(Throwable err) {

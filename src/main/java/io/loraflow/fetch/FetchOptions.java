@@ -14,6 +14,7 @@ import java.util.Objects;
  * @param maxRedirects redirects followed before the fetch fails with {@code FETCH_FAILED}
  * @param allowedTargets host names, IP literals or CIDRs (e.g. {@code "127.0.0.1/32"},
  *     {@code "localhost"}) that the SSRF guard lets through although they are private
+ * @param s3 buckets and store settings for {@code s3://} references
  */
 public record FetchOptions(
     List<Path> allowedRoots,
@@ -21,7 +22,8 @@ public record FetchOptions(
     int connectTimeoutMs,
     int readTimeoutMs,
     int maxRedirects,
-    List<String> allowedTargets) {
+    List<String> allowedTargets,
+    S3Options s3) {
 
   /** 20 MiB: a large camera JPEG fits, a decompression bomb's container does not. */
   public static final long DEFAULT_MAX_BYTES = 20L * 1024 * 1024;
@@ -32,6 +34,7 @@ public record FetchOptions(
   public FetchOptions {
     allowedRoots = List.copyOf(Objects.requireNonNull(allowedRoots, "allowedRoots"));
     allowedTargets = List.copyOf(Objects.requireNonNull(allowedTargets, "allowedTargets"));
+    Objects.requireNonNull(s3, "s3");
     if (maxBytes <= 0) {
       throw new IllegalArgumentException("maxBytes must be > 0: " + maxBytes);
     }
@@ -43,29 +46,42 @@ public record FetchOptions(
     }
   }
 
-  /** No file roots, no SSRF exemptions, 20 MiB, 5 s connect, 10 s read, 5 redirects. */
+  /** No file roots, no SSRF exemptions, no buckets, 20 MiB, 5 s connect, 10 s read, 5 redirects. */
   public static FetchOptions defaults() {
     return new FetchOptions(List.of(), DEFAULT_MAX_BYTES, DEFAULT_CONNECT_TIMEOUT_MS,
-        DEFAULT_READ_TIMEOUT_MS, DEFAULT_MAX_REDIRECTS, List.of());
+        DEFAULT_READ_TIMEOUT_MS, DEFAULT_MAX_REDIRECTS, List.of(), S3Options.disabled());
+  }
+
+  /**
+   * The longest a fetch may take start to end: a body still streaming after this fails with
+   * {@code FETCH_TIMEOUT}, however steadily it trickles.
+   */
+  public long budgetMs() {
+    return connectTimeoutMs + 2L * readTimeoutMs;
   }
 
   public FetchOptions withAllowedRoots(List<Path> roots) {
     return new FetchOptions(roots, maxBytes, connectTimeoutMs, readTimeoutMs, maxRedirects,
-        allowedTargets);
+        allowedTargets, s3);
   }
 
   public FetchOptions withAllowedTargets(List<String> targets) {
     return new FetchOptions(allowedRoots, maxBytes, connectTimeoutMs, readTimeoutMs, maxRedirects,
-        targets);
+        targets, s3);
   }
 
   public FetchOptions withMaxBytes(long bytes) {
     return new FetchOptions(allowedRoots, bytes, connectTimeoutMs, readTimeoutMs, maxRedirects,
-        allowedTargets);
+        allowedTargets, s3);
+  }
+
+  public FetchOptions withS3(S3Options options) {
+    return new FetchOptions(allowedRoots, maxBytes, connectTimeoutMs, readTimeoutMs, maxRedirects,
+        allowedTargets, options);
   }
 
   public FetchOptions withTimeouts(int connectMs, int readMs) {
     return new FetchOptions(allowedRoots, maxBytes, connectMs, readMs, maxRedirects,
-        allowedTargets);
+        allowedTargets, s3);
   }
 }

@@ -53,8 +53,7 @@ final class HttpSource {
   }
 
   Future<Buffer> fetch(URI uri) {
-    long budgetMs = options.connectTimeoutMs() + 2L * options.readTimeoutMs();
-    return hop(uri, new HashSet<>(), System.nanoTime() + budgetMs * 1_000_000);
+    return hop(uri, new HashSet<>(), System.nanoTime() + options.budgetMs() * 1_000_000);
   }
 
   Future<Void> close() {

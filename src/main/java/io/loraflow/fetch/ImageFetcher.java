@@ -10,11 +10,12 @@ import java.util.Base64;
 /**
  * Gets the bytes of an {@link ImageReference}: HTTP through {@link HttpSource} (SSRF guard,
  * timeouts, size limit, manual redirects), files through {@link FileSource} (allowed roots only),
- * {@code data:} URIs and inline record values under the same size limit.
+ * {@code s3://} objects through {@link S3Source} (allowed buckets only), {@code data:} URIs and
+ * inline record values under the same size limit.
  *
  * <p>Every failure is a failed future carrying a {@link StageException}; nothing is thrown.
  * Thread: any; blocking work (DNS, files, large base64) runs on Vert.x worker threads. One
- * instance per service; {@link #close} releases the HTTP client.
+ * instance per service; {@link #close} releases the HTTP and S3 clients.
  */
 public final class ImageFetcher {
   /** Base64 payloads longer than this are decoded on a worker thread, not the caller's. */
@@ -24,12 +25,15 @@ public final class ImageFetcher {
   private final FetchOptions options;
   private final HttpSource http;
   private final FileSource files;
+  /** Null when no bucket is allowed: the SDK client (and its threads) is made only when used. */
+  private final S3Source s3;
 
   public ImageFetcher(Vertx vertx, FetchOptions options) {
     this.vertx = vertx;
     this.options = options;
     this.http = new HttpSource(vertx, options);
     this.files = new FileSource(vertx, options);
+    this.s3 = options.s3().enabled() ? new S3Source(vertx, options) : null;
   }
 
   /** Fetches the image bytes; fails with the dead-letter reason when it cannot. */
@@ -38,6 +42,8 @@ public final class ImageFetcher {
     try {
       if (ref instanceof ImageReference.Http h) {
         result = http.fetch(h.uri());
+      } else if (ref instanceof ImageReference.S3Object o) {
+        result = s3(o);
       } else if (ref instanceof ImageReference.LocalFile f) {
         result = files.fetch(f.path());
       } else if (ref instanceof ImageReference.Data d) {
@@ -69,7 +75,15 @@ public final class ImageFetcher {
   }
 
   public Future<Void> close() {
-    return http.close();
+    return s3 == null ? http.close() : http.close().eventually(s3::close);
+  }
+
+  private Future<Buffer> s3(ImageReference.S3Object ref) {
+    if (s3 == null) {
+      return Future.failedFuture(new StageException(Reason.FORBIDDEN_TARGET,
+          "s3:// references are disabled (fetch.s3.allowed.buckets is empty): " + ref));
+    }
+    return s3.fetch(ref);
   }
 
   private Future<Buffer> inline(byte[] bytes) {

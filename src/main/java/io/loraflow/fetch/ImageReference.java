@@ -18,6 +18,20 @@ public sealed interface ImageReference {
   /** A local path, absolute or relative to the first allowed root; already percent-decoded. */
   record LocalFile(Path path) implements ImageReference {}
 
+  /**
+   * An object in S3 or an S3-compatible store: {@code s3://bucket/key}, the key taken literally
+   * as the AWS CLI does (spaces, {@code +}, {@code %} and unicode are part of it), with an
+   * optional trailing {@code ?versionId=…}.
+   *
+   * @param versionId the object version to read; null for the current one
+   */
+  record S3Object(String bucket, String key, String versionId) implements ImageReference {
+    @Override
+    public String toString() {
+      return "s3://" + bucket + "/" + key + (versionId == null ? "" : "?versionId=" + versionId);
+    }
+  }
+
   /** A {@code data:} URI; {@code base64} is the payload text after the comma. */
   record Data(String mediaType, String base64) implements ImageReference {}
 
@@ -30,7 +44,8 @@ public sealed interface ImageReference {
   }
 
   /**
-   * Parses a reference: http/https URL, {@code file:} URI, plain path or base64 {@code data:} URI.
+   * Parses a reference: http/https URL, {@code s3://} object, {@code file:} URI, plain path or
+   * base64 {@code data:} URI.
    *
    * @throws StageException {@code UNSUPPORTED_SCHEME} for any other scheme or a malformed
    *     reference, {@code FORBIDDEN_TARGET} for encoded path tricks

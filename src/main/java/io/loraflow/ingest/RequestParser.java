@@ -23,11 +23,13 @@ import java.util.Map;
 /**
  * Turns an input record into an {@link ImageRequest}, validating it against
  * {@code schemas/image-request.schema.json}. A record whose {@code content-type} header is
- * {@code image/*} is the image itself. Anything else that fails is {@code INVALID_EVENT}, with the
- * failing JSON path in the message.
+ * {@code image/*} is the image itself; a JSON object with {@code Records} is an S3 bucket
+ * notification ({@link S3Notification}). Anything else that fails is {@code INVALID_EVENT}, with
+ * the failing JSON path in the message.
  */
 public final class RequestParser {
   private final Validator validator;
+  private final S3Notification notifications = new S3Notification();
 
   public RequestParser() {
     this.validator = Schemas.validator("image-request.schema.json");
@@ -52,6 +54,9 @@ public final class RequestParser {
       json = new JsonObject(value);
     } catch (DecodeException | ClassCastException e) {
       throw new StageException(Reason.INVALID_EVENT, "value is not a JSON object: " + e.getMessage());
+    }
+    if (S3Notification.isNotification(json)) {
+      return notifications.toRequest(json);
     }
     OutputUnit result = plainlyValid(json) ? null : validator.validate(json);
     if (result != null && !result.getValid()) {

@@ -11,6 +11,7 @@ import io.loraflow.http.TaskAdmin;
 import io.loraflow.fetch.FetchOptions;
 import io.loraflow.image.ImageDecoder;
 import io.loraflow.fetch.ImageFetcher;
+import io.loraflow.fetch.S3Options;
 import io.loraflow.image.PreprocessSpec;
 import io.loraflow.image.Preprocessor;
 import io.loraflow.image.WorkerChunks;
@@ -38,8 +39,10 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import java.util.Map;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -231,7 +234,16 @@ public final class ClassifierService extends VerticleBase {
     return new FetchOptions(config.getList(FETCH_ALLOWED_ROOTS).stream().map(Path::of).toList(),
         config.getLong(FETCH_MAX_BYTES), config.getInt(FETCH_CONNECT_TIMEOUT_MS),
         config.getInt(FETCH_TIMEOUT_MS), config.getInt(FETCH_MAX_REDIRECTS),
-        config.getList(FETCH_ALLOWED_TARGETS));
+        config.getList(FETCH_ALLOWED_TARGETS), s3Options());
+  }
+
+  private S3Options s3Options() {
+    String endpoint = config.getString(FETCH_S3_ENDPOINT);
+    String region = config.getString(FETCH_S3_REGION);
+    return new S3Options(config.getList(FETCH_S3_ALLOWED_BUCKETS),
+        endpoint.isEmpty() ? Optional.empty() : Optional.of(URI.create(endpoint)),
+        config.getBoolean(FETCH_S3_PATH_STYLE), region.isEmpty() ? Optional.empty() : Optional.of(region),
+        config.getString(FETCH_S3_CHECKSUMS).equals("when_required"));
   }
 
   @Override

@@ -85,6 +85,15 @@ class ConfigLoaderTest {
     ConfigException device = assertThrows(ConfigException.class,
         () -> load(null, Map.of("inference.device", "tpu"), Map.of()));
     assertTrue(device.getMessage().contains("auto, cpu, cuda"), device.getMessage());
+    ConfigException yes = assertThrows(ConfigException.class,
+        () -> load(null, Map.of("fetch.s3.path.style", "yes"), Map.of()));
+    assertTrue(yes.getMessage().contains("true or false"), yes.getMessage());
+    ConfigException endpoint = assertThrows(ConfigException.class,
+        () -> load(null, Map.of("fetch.s3.endpoint", "minio:9000"), Map.of()));
+    assertTrue(endpoint.getMessage().contains("http(s) URL"), endpoint.getMessage());
+    LoraflowConfig s3 = load(null, Map.of("fetch.s3.path.style", "true",
+        "fetch.s3.endpoint", "http://minio:9000"), Map.of());
+    assertTrue(s3.getBoolean(LoraflowConfig.FETCH_S3_PATH_STYLE));
   }
 
   @Test

@@ -30,7 +30,7 @@ class ContractExamplesTest {
     try (Stream<Path> s = Files.list(SCHEMAS)) {
       files = s.filter(p -> p.toString().endsWith(".schema.json")).sorted().toList();
     }
-    assertEquals(3, files.size(), "schemas: " + files);
+    assertEquals(4, files.size(), "schemas: " + files);
     for (Path file : files) {
       JsonArray examples = new JsonObject(Files.readString(file)).getJsonArray("examples");
       assertTrue(examples != null && !examples.isEmpty(), file + " has no examples");

@@ -31,10 +31,24 @@ class ImageReferenceTest {
   }
 
   @Test
+  void testS3KeysAreTakenLiterallyWithAnOptionalVersion() {
+    assertEquals(new ImageReference.S3Object("my-bucket", "cats/a b+c%20ü.jpg", null),
+        ImageReference.parse("s3://my-bucket/cats/a b+c%20ü.jpg"));
+    assertEquals(new ImageReference.S3Object("my.bucket", "a.jpg", "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"),
+        ImageReference.parse("S3://my.bucket/a.jpg?versionId=3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"));
+    assertEquals("s3://b12/k?x=1?versionId=v",
+        ImageReference.parse("s3://b12/k?x=1?versionId=v").toString());
+  }
+
+  @Test
   void testUnsupportedSchemes() {
     assertEquals(Reason.UNSUPPORTED_SCHEME, reason("ftp://example.com/a.jpg"));
     assertEquals(Reason.UNSUPPORTED_SCHEME, reason("gopher://example.com/"));
-    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("s3://bucket/key.jpg"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("s3:bucket/key.jpg"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("s3://bucket"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("s3://bucket/"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("s3://Bad_Bucket/a.jpg"));
+    assertEquals(Reason.UNSUPPORTED_SCHEME, reason("s3://bucket/a.jpg?versionId="));
     assertEquals(Reason.UNSUPPORTED_SCHEME, reason("jar:file:/x.jar!/a.png"));
     assertEquals(Reason.UNSUPPORTED_SCHEME, reason("data:image/png,rawtext"));
     assertEquals(Reason.UNSUPPORTED_SCHEME, reason("file://otherhost/a.jpg"));
