@@ -125,6 +125,10 @@ public final class HttpApi {
     } catch (StageException e) {
       problem(rc, e);
       return;
+    } catch (io.loraflow.ingest.NotClassified e) {
+      // Over HTTP someone waits for an answer: say there is nothing to classify.
+      problem(rc, new StageException(io.loraflow.error.Reason.INVALID_EVENT, e.getMessage()));
+      return;
     }
     inFlight++;
     classify.apply(request).onComplete(ar -> {

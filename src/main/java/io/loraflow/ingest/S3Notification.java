@@ -16,19 +16,27 @@ import java.nio.charset.StandardCharsets;
  * {@code %2B} a plus). The request's id is that reference with its {@code ?versionId=}, so a
  * replayed notification has the same id; the event name and sequencer go to its attributes.
  *
- * <p>One input record has one outcome, so a notification with several records, or with an event
- * other than {@code ObjectCreated} (a delete, say), is {@code INVALID_EVENT}: a dead letter saying
- * so, never silently dropped. Stateless.
+ * <p>One input record has one outcome, so a notification with several records is
+ * {@code INVALID_EVENT}: a dead letter saying so. A notification of another event (a delete) and
+ * S3's test event ask for nothing: {@link NotClassified}, counted, no outcome. Stateless.
  */
 final class S3Notification {
   private final Validator validator = RequestParser.Schemas.validator("s3-notification.schema.json");
 
   /** True for a JSON object that is a notification rather than an image request. */
   static boolean isNotification(JsonObject json) {
-    return json.containsKey("Records") && !json.containsKey("image");
+    return (json.containsKey("Records") || isTestEvent(json)) && !json.containsKey("image");
+  }
+
+  /** What S3 sends once when a notification is configured: {@code {"Event":"s3:TestEvent",…}}. */
+  private static boolean isTestEvent(JsonObject json) {
+    return "s3:TestEvent".equals(json.getValue("Event")) && !json.containsKey("Records");
   }
 
   ImageRequest toRequest(JsonObject json) {
+    if (isTestEvent(json)) {
+      throw new NotClassified("s3_test_event", "S3 test event: nothing to classify");
+    }
     if (json.getValue("Records") instanceof JsonArray array && array.size() > 1) {
       throw new StageException(Reason.INVALID_EVENT, "S3 notification with " + array.size()
           + " records: only single-record notifications are accepted (one input record, one "
@@ -42,7 +50,7 @@ final class S3Notification {
     JsonObject record = json.getJsonArray("Records").getJsonObject(0);
     String event = record.getString("eventName");
     if (!event.startsWith("s3:ObjectCreated:") && !event.startsWith("ObjectCreated:")) {
-      throw new StageException(Reason.INVALID_EVENT, "S3 notification for " + event
+      throw new NotClassified("s3_not_object_created", "S3 notification for " + event
           + ": only ObjectCreated events are classified");
     }
     JsonObject s3 = record.getJsonObject("s3");

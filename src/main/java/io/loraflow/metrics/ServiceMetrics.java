@@ -88,6 +88,8 @@ public final class ServiceMetrics {
   /** Dead letters and latency per task, "" for events without one. */
   private final Map<String, Outcomes> outcomes = new ConcurrentHashMap<>();
   private final Map<Stage, Timer> stages = new EnumMap<>(Stage.class);
+  /** Skipped records by reason (fixed labels). */
+  private final Map<String, Counter> skipped = new ConcurrentHashMap<>();
   /**
    * Latency percentiles over the last minute for the dashboard, kept out of the exported registry:
    * Prometheus gets the histogram, from which percentiles aggregate across replicas.
@@ -136,6 +138,18 @@ public final class ServiceMetrics {
     String label = task == null ? "" : task;
     outcomes(label).deadLetter(reason).increment();
     latency(label, latencyNanos);
+  }
+
+  /** A record that asked for no classification (see {@code NotClassified}); {@code reason} is a fixed label. */
+  public void skipped(String reason) {
+    skipped.computeIfAbsent(reason, r -> Counter.builder("loraflow.events.skipped").tag("reason", r)
+        .description("Records that asked for no classification (an S3 delete notification): no outcome")
+        .register(registry)).increment();
+  }
+
+  /** Skipped records so far, over every reason. */
+  public long skipped() {
+    return skipped.values().stream().mapToLong(c -> (long) c.count()).sum();
   }
 
   public void stage(Stage stage, long nanos) {

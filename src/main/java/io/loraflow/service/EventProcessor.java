@@ -4,6 +4,7 @@ import io.loraflow.error.Reason;
 import io.loraflow.error.StageException;
 import io.loraflow.ingest.Event;
 import io.loraflow.ingest.ImageRequest;
+import io.loraflow.ingest.NotClassified;
 import io.loraflow.ingest.RequestParser;
 import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.metrics.ServiceMetrics.Stage;
@@ -85,6 +86,9 @@ final class EventProcessor {
     }
     return classified.transform(ar -> {
       try {
+        if (ar.failed() && ar.cause() instanceof NotClassified skip) {
+          return skip(skip, slot);
+        }
         return ar.succeeded() ? publishResult(event, ar.result(), slot, start)
             : deadLetter(event, asStageException(ar.cause()), slot, start);
       } catch (RuntimeException e) {
@@ -128,6 +132,12 @@ final class EventProcessor {
       return deadLetter(event, new StageException(Reason.PUBLISH_FAILED, "the result was refused: "
           + ar.cause(), false, ar.cause()), null, start);
     });
+  }
+
+  /** No outcome: the record asked for none. Its slot is passed on in order, its offset completes. */
+  private Future<Void> skip(NotClassified why, PartitionSequencer.Slot slot) {
+    metrics.skipped(why.reason());
+    return slot == null ? Future.succeededFuture() : slot.release(Future::succeededFuture);
   }
 
   private Future<Void> deadLetter(Event event, StageException error, PartitionSequencer.Slot slot, long start) {

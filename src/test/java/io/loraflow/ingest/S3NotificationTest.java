@@ -60,10 +60,20 @@ class S3NotificationTest {
     assertEquals("v+1", ((ImageReference.S3Object) ImageReference.parse(r.image())).versionId());
   }
 
+  /** A delete, and the test event S3 sends when a notification is configured, ask for nothing. */
   @Test
-  void otherEventsSeveralRecordsAndBrokenOnesAreRefusedWithTheReason() {
-    assertTrue(refused(notification(record("s3:ObjectRemoved:Delete", "images", "a.png")))
-        .getMessage().contains("only ObjectCreated"));
+  void otherEventsAndTheTestEventAreNotClassifiedAndNoErrors() {
+    NotClassified delete = assertThrows(NotClassified.class,
+        () -> parse(notification(record("s3:ObjectRemoved:Delete", "images", "a.png"))));
+    assertEquals("s3_not_object_created", delete.reason());
+    assertTrue(delete.getMessage().contains("only ObjectCreated"));
+    NotClassified test = assertThrows(NotClassified.class, () -> parse(new JsonObject()
+        .put("Service", "Amazon S3").put("Event", "s3:TestEvent").put("Bucket", "images")));
+    assertEquals("s3_test_event", test.reason());
+  }
+
+  @Test
+  void severalRecordsAndBrokenOnesAreRefusedWithTheReason() {
     assertTrue(refused(notification(record("s3:ObjectCreated:Put", "images", "a.png"),
         record("s3:ObjectCreated:Put", "images", "b.png"))).getMessage().contains("2 records"));
     JsonObject noKey = notification(record("s3:ObjectCreated:Put", "images", "a.png"));

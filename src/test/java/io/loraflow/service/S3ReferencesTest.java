@@ -68,8 +68,11 @@ class S3ReferencesTest {
       reasons.put("private", "FORBIDDEN_TARGET");
       bad.put("big", request("big", "s3://images/big.png"));
       reasons.put("big", "TOO_LARGE");
-      bad.put("deleted", notification("s3:ObjectRemoved:Delete", "images", KEYS.get(0)).encode());
-      reasons.put("deleted", "INVALID_EVENT");
+      // A delete and S3's test event ask for nothing: no outcome, counted, offsets move on.
+      Map<String, String> skipped = new LinkedHashMap<>();
+      skipped.put("deleted", notification("s3:ObjectRemoved:Delete", "images", KEYS.get(0)).encode());
+      skipped.put("test-event", new JsonObject().put("Service", "Amazon S3").put("Event", "s3:TestEvent")
+          .put("Bucket", "images").encode());
       Map<String, String> healthy = new LinkedHashMap<>();
       for (int i = 0; i < HEALTHY; i++) {
         String key = KEYS.get(i % KEYS.size());
@@ -77,11 +80,12 @@ class S3ReferencesTest {
             : notification("s3:ObjectCreated:Put", "images", key).encode());
       }
 
-      List<Out> outs = run(store.endpoint(), bad, healthy, Map.of());
+      List<Out> outs = run(store.endpoint(), bad, skipped, healthy, Map.of());
       Map<String, Out> byKey = new HashMap<>();
       for (Out o : outs) {
         assertNull(byKey.put(o.key(), o), "one outcome for " + o.key());
       }
+      skipped.keySet().forEach(k -> assertNull(byKey.get(k), k + " has no outcome"));
       reasons.forEach((key, reason) -> {
         Out dead = byKey.get(key);
         assertEquals(reason, dead.headers().get("loraflow.error.reason"), key + ": " + dead.headers());
@@ -142,7 +146,7 @@ class S3ReferencesTest {
       for (int i = 0; i < 30; i++) {
         healthy.put("ok-" + i, request("ok-" + i, "s3://images/" + (i % images.size()) + ".png"));
       }
-      List<Out> outs = run("http://127.0.0.1:" + faulty.actualPort(), bad, healthy, Map.of(
+      List<Out> outs = run("http://127.0.0.1:" + faulty.actualPort(), bad, Map.of(), healthy, Map.of(
           LoraflowConfig.FETCH_CONNECT_TIMEOUT_MS, "500", LoraflowConfig.FETCH_TIMEOUT_MS, "500",
           LoraflowConfig.FETCH_RETRIES, "2", LoraflowConfig.FETCH_RETRY_BACKOFF_MS, "50"));
       Map<String, Out> byKey = new HashMap<>();
@@ -160,8 +164,13 @@ class S3ReferencesTest {
     }
   }
 
-  private List<Out> run(String endpoint, Map<String, String> bad, Map<String, String> healthy,
-      Map<String, String> extra) throws Exception {
+  /**
+   * Sends {@code bad}, {@code skipped} and {@code healthy} in that order on one partition; returns
+   * once every bad and healthy one has its outcome, the skipped ones are counted and the
+   * committed offsets reach the end.
+   */
+  private List<Out> run(String endpoint, Map<String, String> bad, Map<String, String> skipped,
+      Map<String, String> healthy, Map<String, String> extra) throws Exception {
     Path model = OnnxModels.writePackage(tmp.resolve("model"), "s3", 32, 0);
     TestBroker.Pipeline topics = TestBroker.pipeline(1);
     Map<String, String> s = topics.settings(model, tmp);
@@ -173,10 +182,11 @@ class S3ReferencesTest {
     s.putAll(extra);
     Vertx vertx = Vertx.vertx();
     try {
-      vertx.deployVerticle(new ClassifierService(LoraflowConfig.of(s))).await();
+      ClassifierService service = new ClassifierService(LoraflowConfig.of(s));
+      vertx.deployVerticle(service).await();
       try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
           TestBroker.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
-        for (Map<String, String> events : List.of(bad, healthy)) {
+        for (Map<String, String> events : List.of(bad, skipped, healthy)) {
           for (Map.Entry<String, String> e : events.entrySet()) {
             producer.send(new ProducerRecord<>(topics.in(), e.getKey(), e.getValue())).get();
           }
@@ -187,6 +197,7 @@ class S3ReferencesTest {
           o -> o.size() >= expected, Duration.ofSeconds(90));
       assertEquals(expected, outs.size(), "one outcome per record");
       CommittedOffsets.assertAtEnd(topics.group(), topics.in());
+      assertEquals(skipped.size(), service.metrics().skipped(), "skipped records counted");
       return outs;
     } finally {
       vertx.close().await();
