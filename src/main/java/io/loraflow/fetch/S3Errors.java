@@ -23,6 +23,10 @@ final class S3Errors {
 
   private S3Errors() {}
 
+  /** Faults of the instance's clock or session credentials that pass with time. */
+  private static final Set<String> PASSING = Set.of("RequestTimeTooSkewed", "ExpiredToken",
+      "TokenRefreshRequired");
+
   static StageException map(Throwable error, String what) {
     // The SDK wraps what S3Body fails with (TOO_LARGE, the deadline) in its own exceptions.
     for (Throwable t = error; t != null; t = t.getCause()) {
@@ -38,6 +42,11 @@ final class S3Errors {
       int status = aws.statusCode();
       String code = aws.awsErrorDetails() == null ? null : aws.awsErrorDetails().errorCode();
       String message = "S3 " + status + (code == null ? "" : " " + code) + " for " + what;
+      if (code != null && PASSING.contains(code)) {
+        // The instance's clock or credentials, not the event: retried (the SDK corrects its
+        // clock offset, a credentials provider refreshes), never blamed on the event at once.
+        return new StageException(Reason.FETCH_FAILED, message, true, err);
+      }
       if (code != null && MISSING.contains(code) || status == 404) {
         return new StageException(Reason.FETCH_FAILED, message, false, err);
       }

@@ -104,6 +104,11 @@ public final class PollLoop {
   private volatile boolean polling;
   /** Changes only in the rebalance callbacks, which refresh it. */
   private volatile Set<TopicPartition> assignment = Set.of();
+  /**
+   * True from a loss of partitions until the event loop has handled it (set on this thread, in
+   * the callback; cleared on the event loop): a commit queued before it must not run meanwhile.
+   */
+  private volatile boolean lossPending;
   /** Records behind the log end over the assigned partitions, as of the last check (poll thread writes). */
   private volatile long lag;
   // Poll thread only.
@@ -346,6 +351,14 @@ public final class PollLoop {
     }
   }
 
+  /**
+   * True while a loss of partitions waits for the event loop; checked by a transactional commit
+   * on this thread before it commits (even if the wait for the event loop timed out).
+   */
+  public boolean lossPending() {
+    return lossPending;
+  }
+
   /** Records behind the log end of the assigned partitions, as of the last check. Any thread. */
   public long lag() {
     return lag;
@@ -488,10 +501,12 @@ public final class PollLoop {
       assignmentWithout(partitions);
       Set<TopicPartition> copy = new HashSet<>(partitions);
       CompletableFuture<Void> handled = new CompletableFuture<>();
+      lossPending = true;
       context.runOnContext(v -> {
         try {
           listener.lost(copy);
         } finally {
+          lossPending = false;
           handled.complete(null);
         }
       });

@@ -92,7 +92,14 @@ public final class RecordIngest implements Ingest, PollLoop.Listener {
     this.offsets = new OffsetCommitter(vertx, sink.apply(poll), new OffsetSink.Member() {
       @Override
       public <T> Future<T> call(java.util.function.Function<ConsumerGroupMetadata, T> work) {
-        return poll.call(c -> work.apply(c.groupMetadata()));
+        return poll.call(c -> {
+          if (poll.lossPending()) {
+            // Partitions were lost and the event loop has not yet aborted the open transaction.
+            throw new org.apache.kafka.clients.consumer.CommitFailedException(
+                "partitions lost; the loss is not handled yet");
+          }
+          return work.apply(c.groupMetadata());
+        });
       }
     });
     this.commitIntervalMs = commitIntervalMs;

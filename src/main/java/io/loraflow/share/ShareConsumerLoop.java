@@ -347,6 +347,14 @@ public final class ShareConsumerLoop {
     try {
       if (consumer != null) {
         applyAcks(0);
+        // Records out on a renewal come back with a poll, and only then do their deferred
+        // acknowledgements apply: leaving before would free them, finished or not, and another
+        // member would classify them again.
+        long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
+        while (!renewing.isEmpty() && System.nanoTime() < deadline) {
+          poll();
+          applyAcks(0);
+        }
         int unsettled = unacknowledged.size();
         for (Coordinates c : List.copyOf(unacknowledged.keySet())) {
           apply(c, AcknowledgeType.RELEASE);
