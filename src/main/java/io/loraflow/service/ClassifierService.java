@@ -65,6 +65,8 @@ public final class ClassifierService extends VerticleBase {
   private InferenceWorker inference;
   private BrokerWatch brokerWatch;
   private Publisher publisher;
+  /** Made on a worker at start (an S3 client may resolve its region); then event loop only. */
+  private ImageFetcher fetcher;
   private final Promise<Void> fatal = Promise.promise();
   private Ingest ingest;
   private InFlightGate gate;
@@ -108,6 +110,9 @@ public final class ClassifierService extends VerticleBase {
             ShareGroupSetup.applyAutoOffsetReset(KafkaClients.admin(config), config.getString(GROUP_ID),
                 config.getString(SHARE_AUTO_OFFSET_RESET), 30_000);
           }
+          // Here, not on the event loop: without fetch.s3.region the SDK's region chain may ask
+          // the instance metadata service, which takes seconds off EC2.
+          fetcher = new ImageFetcher(vertx, fetchOptions());
           return null;
         }))
         .compose(v -> vertx.executeBlocking(() -> InferenceSession.open(model,
@@ -146,7 +151,7 @@ public final class ClassifierService extends VerticleBase {
         config.getLong(MAX_QUEUE_DELAY_MS), 2, model.sampleValues(), () -> session.allocate(maxBatch),
         inference.executor(), inference);
     classifier = new Classifier(vertx,
-        new Classifier.Parts(new ImageFetcher(vertx, fetchOptions()),
+        new Classifier.Parts(fetcher,
             new ImageDecoder(config.getLong(IMAGE_MAX_PIXELS)),
             new Preprocessor(PreprocessSpec.fromJson(model.preprocess())), new WorkerChunks(context, decodeWorkers, 8),
             batcher, model, session.device(), tasks),
