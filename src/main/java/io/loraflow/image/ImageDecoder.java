@@ -51,6 +51,8 @@ public final class ImageDecoder {
       DecodedImage image;
       if (format == ImageFormat.JPEG && NativeJpeg.available()) {
         image = NativeJpeg.decode(bytes, maxPixels);
+      } else if (format == ImageFormat.PNG && (image = SimplePng.decode(bytes, maxPixels)) != null) {
+        // the common case, in Java
       } else if (format == ImageFormat.PNG && NativePng.available()) {
         image = NativePng.decode(bytes, maxPixels);
       } else if (format == ImageFormat.WEBP && NativeWebp.available() && !isAnimated(bytes)) {
