@@ -48,11 +48,13 @@ public final class ImageDecoder {
       throw new StageException(Reason.UNSUPPORTED_FORMAT, "not a JPEG, PNG, GIF, BMP or WebP");
     }
     try {
-      DecodedImage image;
+      // A small, plain PNG decodes in Java; null for any other image.
+      DecodedImage image = format == ImageFormat.PNG ? SimplePng.decode(bytes, maxPixels) : null;
+      if (image != null) {
+        return image;
+      }
       if (format == ImageFormat.JPEG && NativeJpeg.available()) {
         image = NativeJpeg.decode(bytes, maxPixels);
-      } else if (format == ImageFormat.PNG && (image = SimplePng.decode(bytes, maxPixels)) != null) {
-        // the common case, in Java
       } else if (format == ImageFormat.PNG && NativePng.available()) {
         image = NativePng.decode(bytes, maxPixels);
       } else if (format == ImageFormat.WEBP && NativeWebp.available() && !isAnimated(bytes)) {

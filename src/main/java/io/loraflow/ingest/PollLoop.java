@@ -352,8 +352,8 @@ public final class PollLoop {
   }
 
   /**
-   * True while a loss of partitions waits for the event loop; checked by a transactional commit
-   * on this thread before it commits (even if the wait for the event loop timed out).
+   * True from a loss of partitions until the event loop has handled it; checked by a
+   * transactional commit on this thread before it commits.
    */
   public boolean lossPending() {
     return lossPending;
@@ -500,26 +500,17 @@ public final class PollLoop {
       polling = false;
       assignmentWithout(partitions);
       Set<TopicPartition> copy = new HashSet<>(partitions);
-      CompletableFuture<Void> handled = new CompletableFuture<>();
+      // Set before this callback returns, cleared once the event loop has aborted the open
+      // transaction: a commit queued meanwhile, which would run here under the rejoined member's
+      // new generation, is refused (see lossPending()).
       lossPending = true;
       context.runOnContext(v -> {
         try {
           listener.lost(copy);
         } finally {
           lossPending = false;
-          handled.complete(null);
         }
       });
-      // Waits (serving no task) until the event loop has handled the loss: a commit queued
-      // before it must see that its transaction was aborted, and it runs on this thread only
-      // after this callback returns, when the rejoined member's new generation would pass it.
-      try {
-        handled.get(revokeWaitMs, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        LOG.warn("event=lost_unhandled partitions={} error={}", copy, e.toString());
-      }
     }
   }
 }

@@ -61,8 +61,7 @@ public final class TransactionalPublisher implements Publisher, OffsetSink {
   private final ArrayDeque<Runnable> held = new ArrayDeque<>();
   private boolean inTransaction;
   private boolean preparing;
-  /** Also read on the consumer's thread, where a queued commit checks it before committing. */
-  private volatile boolean recovering;
+  private boolean recovering;
   private boolean closed;
   /**
    * Bumped by each abort: acknowledgements of an older transaction only fail their sends, and a
