@@ -70,10 +70,15 @@ public final class ServiceProcess implements AutoCloseable {
    * settings as {@code io.loraflow.Main} does (a wrapper that changes the service's surroundings).
    */
   public static ServiceProcess launch(String name, Map<String, String> settings, String mainClass) {
+    return launch(name, settings, mainClass, List.of("-Xmx512m", "-XX:+UseSerialGC"));
+  }
+
+  /** As {@link #launch(String, Map, String)} with these JVM options (heap, GC) instead of the tests' small ones. */
+  public static ServiceProcess launch(String name, Map<String, String> settings, String mainClass,
+      List<String> jvmOptions) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx512m");
-    cmd.add("-XX:+UseSerialGC");
+    cmd.addAll(jvmOptions);
     // The test class path carries a WARN-level simplelogger.properties; lifecycle lines are INFO.
     cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=info");
     cmd.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
