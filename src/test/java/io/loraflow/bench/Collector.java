@@ -42,6 +42,10 @@ final class Collector implements AutoCloseable {
   private volatile Map<Integer, ThreadCpu.Sample> warmupThreads;
   private volatile Map<Integer, ThreadCpu.Sample> doneThreads;
   private volatile long firstAtNanos;
+  /** A service running as its own process whose CPU counts with this JVM's (0: none). */
+  private volatile long servicePid;
+  private volatile Map<Integer, ThreadCpu.Sample> serviceWarmup;
+  private volatile Map<Integer, ThreadCpu.Sample> serviceDone;
   // Guarded by this: end to end (send -> read here), the service's own part (timingsMs.total:
   // classify start -> inference done) and the way out (the result's send -> read here).
   private final Samples endToEnd = new Samples();
@@ -99,11 +103,13 @@ final class Collector implements AutoCloseable {
             warmupAtNanos = now;
             warmupCpu = Runs.cpuSeconds();
             warmupThreads = ThreadCpu.snapshot(false);
+            serviceWarmup = servicePid == 0 ? Map.of() : ThreadCpu.snapshotOf(servicePid);
           }
           if (n == expected) {
             doneAtNanos = now;
             doneCpu = Runs.cpuSeconds();
             doneThreads = ThreadCpu.snapshot(true);
+            serviceDone = servicePid == 0 ? Map.of() : ThreadCpu.snapshotOf(servicePid);
             done.countDown();
           }
         }
@@ -121,6 +127,19 @@ final class Collector implements AutoCloseable {
       service.add(serviceNanos);
       wayOut.add(outNanos);
     }
+  }
+
+  /**
+   * Counts the CPU of the service process {@code pid} with this JVM's over the measured window;
+   * call before result number {@code warmup} arrives.
+   */
+  void countProcess(long pid) {
+    servicePid = pid;
+  }
+
+  /** CPU seconds of the watched service process over the window (0 without one). */
+  private double serviceCpuSeconds() {
+    return serviceDone == null ? 0 : (ThreadCpu.totalNanos(serviceDone) - ThreadCpu.totalNanos(serviceWarmup)) / 1e9;
   }
 
   /** Only results that arrive after this moment count towards the latency percentiles. */
@@ -154,17 +173,21 @@ final class Collector implements AutoCloseable {
 
   /** CPU cores this JVM used between record {@code warmup} and record {@code expected}. */
   double cpuCores() {
-    return doneAtNanos == 0 ? Double.NaN : (doneCpu - warmupCpu) / measuredSeconds();
+    return doneAtNanos == 0 ? Double.NaN : (doneCpu - warmupCpu + serviceCpuSeconds()) / measuredSeconds();
   }
 
-  /** CPU milliseconds of this JVM (service or passthrough, broker, collector) per event in that window. */
+  /**
+   * CPU milliseconds of this JVM (service or passthrough, broker, collector), and of the service
+   * process if one is counted, per event in that window.
+   */
   double cpuMsPerEvent() {
-    return doneAtNanos == 0 ? Double.NaN : (doneCpu - warmupCpu) * 1000 / (expected - warmup);
+    return doneAtNanos == 0 ? Double.NaN : (doneCpu - warmupCpu + serviceCpuSeconds()) * 1000 / (expected - warmup);
   }
 
   /** CPU µs per event by thread group over the same window ({@link ThreadCpu#perEvent}); null before it ends. */
   JsonObject threadCpu() {
-    return doneThreads == null ? null : ThreadCpu.perEvent(warmupThreads, doneThreads, expected - warmup);
+    return doneThreads == null ? null : ThreadCpu.perEvent(ThreadCpu.merged(warmupThreads, serviceWarmup),
+        ThreadCpu.merged(doneThreads, serviceDone), expected - warmup);
   }
 
   double measuredSeconds() {

@@ -54,7 +54,7 @@ public final class Harness {
   /** Sizes of one run; the smoke mode shrinks every case to seconds. */
   record Sizes(double bareSeconds, int smallEvents, int pipeEvents, int gridEvents, double gridPacedSeconds,
       double latencySeconds, double memorySeconds, double memorySampleSeconds, int vitEvents, double vitBareSeconds,
-      int repeat, int warmups, int photoEvents) {
+      int repeat, int warmups, int photoEvents, int pipeProcessWarmup, int pipeProcessEvents) {
   }
 
   public static void main(String[] args) throws Exception {
@@ -74,8 +74,8 @@ public final class Harness {
     int repeat = Integer.parseInt(opt(a, "--repeat", smoke ? "1" : "2"));
     List<String> cases = Arrays.asList(opt(a, "--cases", "small,photos,model,pipe,batching,latency,memory,fusion").split(","));
     Sizes sz = smoke
-        ? new Sizes(1.0, 400, 600, 250, 1.0, 2.0, minutes * 60, 1.0, 16, 2.0, repeat, 0, 100)
-        : new Sizes(10.0, 15000, 20000, 5000, 6.0, 30.0, minutes * 60, 10.0, 96, 20.0, repeat, 2, 1000);
+        ? new Sizes(1.0, 400, 600, 250, 1.0, 2.0, minutes * 60, 1.0, 16, 2.0, repeat, 0, 100, 300, 600)
+        : new Sizes(10.0, 15000, 20000, 5000, 6.0, 30.0, minutes * 60, 10.0, 96, 20.0, repeat, 2, 1000, 150_000, 60_000);
 
     Files.createDirectories(out);
     Path jfr = out.resolve("jfr");
@@ -182,23 +182,30 @@ public final class Harness {
         JsonObject c = new JsonObject().put("target", TARGET_PIPE).put("targetIssue9", ISSUE9_PIPE)
             .put("targetEventsPerSec", TARGET_PIPE_EVENTS).put("what", "a generated near-free ONNX classifier (hidden 8, no extra layers) end to end vs a "
                 + "Vert.x consume->produce passthrough with the service's Kafka client settings, same broker, "
-                + "same topics layout; and the passthrough vs kcat's");
+                + "same topics layout; and the passthrough vs kcat's. The service runs as production runs it, a "
+                + "long-running JVM of its own: " + sz.pipeProcessEvents() + " events measured after "
+                + sz.pipeProcessWarmup() + " of warm-up (CPU columns: this JVM and the service's process together); "
+                + "'in the benchmark's JVM' is the earlier measurement, a fresh service of " + sz.pipeEvents()
+                + " events beside the broker and the clients");
         JsonArray rounds = new JsonArray();
         for (int w = 0; w < sz.warmups(); w++) {
           runs.service(trivial, defaults, samples, sz.pipeEvents(), 0, 0, null); // warm-up, as above
         }
         for (int r = 0; r < sz.repeat(); r++) {
           String l0 = load();
-          JsonObject e2e = runs.service(trivial, defaults, samples, sz.pipeEvents(), 0, 0, null);
+          JsonObject e2e = runs.serviceProcess(trivial, defaults, samples, sz.pipeProcessWarmup(), sz.pipeProcessEvents());
+          JsonObject inJvm = runs.service(trivial, defaults, samples, sz.pipeEvents(), 0, 0, null);
           JsonObject pass = runs.passthrough(trivial, samples, sz.pipeEvents() * 10, null);
-          JsonObject round = new JsonObject().put("endToEnd", e2e).put("passthrough", pass)
-              .put("ratio", e2e.getDouble("eventsPerSec") / pass.getDouble("eventsPerSec"));
+          JsonObject round = new JsonObject().put("endToEnd", e2e).put("endToEndInJvm", inJvm).put("passthrough", pass)
+              .put("ratio", e2e.getDouble("eventsPerSec") / pass.getDouble("eventsPerSec"))
+              .put("ratioInJvm", inJvm.getDouble("eventsPerSec") / pass.getDouble("eventsPerSec"));
           if (kcat) {
             JsonObject k = runs.kcat(samples, sz.pipeEvents() * 10);
             round.put("kcat", k).put("passthroughVsKcat", pass.getDouble("eventsPerSec") / k.getDouble("eventsPerSec"));
           }
           rounds.add(round.put("load", l0 + " -> " + load()));
-          log("pipe round " + r + ": e2e " + fmt(e2e.getDouble("eventsPerSec")) + " ev/s, passthrough "
+          log("pipe round " + r + ": e2e " + fmt(e2e.getDouble("eventsPerSec")) + " ev/s (service in the benchmark's JVM "
+              + fmt(inJvm.getDouble("eventsPerSec")) + "), passthrough "
               + fmt(pass.getDouble("eventsPerSec")) + (kcat ? ", kcat " + fmt(round.getJsonObject("kcat")
               .getDouble("eventsPerSec")) : ""));
         }

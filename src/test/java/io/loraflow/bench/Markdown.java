@@ -90,16 +90,19 @@ final class Markdown {
     JsonObject pipe = c.getJsonObject("pipeBound");
     if (pipe != null) {
       s.append("## Pipe-bound\n\n").append(pipe.getString("what")).append(".\n\n");
-      s.append("| Round | Service end-to-end events/s | Vert.x passthrough events/s | kcat passthrough events/s | "
-          + "Ratio (service/passthrough) | Passthrough/kcat | JVM CPU cores (service / passthrough) "
-          + "| JVM CPU ms per event (service / passthrough) | Load |\n|---|---|---|---|---|---|---|---|---|\n");
+      s.append("| Round | Service end-to-end events/s | Same, service in the benchmark's JVM | Vert.x passthrough events/s | kcat passthrough events/s | "
+          + "Ratio (service/passthrough) | Ratio, service in the benchmark's JVM | Passthrough/kcat | CPU cores (service / passthrough) "
+          + "| CPU ms per event (service / passthrough) | Load |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
       JsonArray rs = pipe.getJsonArray("rounds");
       for (int i = 0; i < rs.size(); i++) {
         JsonObject r = rs.getJsonObject(i);
         JsonObject k = r.getJsonObject("kcat");
+        JsonObject inJvm = r.getJsonObject("endToEndInJvm");
         s.append("| ").append(i + 1).append(" | ").append(fmt(r.getJsonObject("endToEnd").getDouble("eventsPerSec")))
+            .append(" | ").append(inJvm == null ? "n/a" : fmt(inJvm.getDouble("eventsPerSec")))
             .append(" | ").append(fmt(r.getJsonObject("passthrough").getDouble("eventsPerSec"))).append(" | ")
             .append(k == null ? "n/a" : fmt(k.getDouble("eventsPerSec"))).append(" | ").append(fmt(r.getDouble("ratio")))
+            .append(" | ").append(r.getValue("ratioInJvm") == null ? "n/a" : fmt(r.getDouble("ratioInJvm")))
             .append(" | ").append(fmt(r.getDouble("passthroughVsKcat"))).append(" | ")
             .append(fmt(r.getJsonObject("endToEnd").getDouble("jvmCpuCores"))).append(" / ")
             .append(fmt(r.getJsonObject("passthrough").getDouble("jvmCpuCores"))).append(" | ")

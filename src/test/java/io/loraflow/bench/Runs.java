@@ -9,6 +9,7 @@ import io.loraflow.inference.InferenceSession;
 import io.loraflow.inference.ModelPackage;
 import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.service.ClassifierService;
+import io.loraflow.testkit.ServiceProcess;
 import io.loraflow.testkit.TestBroker;
 import io.loraflow.testkit.TestSettings;
 import io.micrometer.core.instrument.Timer;
@@ -206,6 +207,41 @@ final class Runs {
         }
       } finally {
         vertx.undeploy(id).await();
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The service as production runs it: its own JVM (java -cp … io.loraflow.Main serve), long
+   * running. {@code warmup + backlog} requests wait in the input topic; events/s and CPU (this
+   * JVM's and the service process's, per thread group) count from result {@code warmup} to the
+   * last, so the service's JIT has settled. In the benchmark's own JVM a fresh service per run
+   * shares its compiled code and profiles with the broker, the clients and the earlier runs, and
+   * the JIT kept recompiling it (70-78 µs/event of compiler threads in 60,000-event runs).
+   */
+  JsonObject serviceProcess(Path model, Map<String, String> overrides, List<Path> images, int warmup, int backlog)
+      throws Exception {
+    Topics t = Topics.create("proc");
+    Map<String, String> s = settings(t, model, images);
+    s.putAll(overrides);
+    fill(t.in(), warmup + backlog, images);
+    JsonObject out = new JsonObject().put("jvm", "own process, -Xmx1g, default GC").put("warmupEvents", warmup);
+    try (Collector c = new Collector(TestBroker.bootstrapServers(), t.out(), t.dlq(), Math.max(1, warmup),
+        warmup + backlog, false);
+        ServiceProcess sp = ServiceProcess.launch("bench-service", s, "io.loraflow.Main",
+            List.of("-Xmx1g", "-XX:+ExitOnOutOfMemoryError"))) {
+      c.countProcess(sp.pid());
+      long deadline = System.currentTimeMillis() + timeoutMs;
+      boolean done = false;
+      while (!done && sp.isAlive() && System.currentTimeMillis() < deadline) {
+        done = c.await(200);
+      }
+      out.put("events", backlog).put("eventsPerSec", c.rate()).put("measuredSeconds", c.measuredSeconds())
+          .put("complete", done).put("received", c.count()).put("deadLetters", c.deadLetters())
+          .put("jvmCpuCores", c.cpuCores()).put("jvmCpuMsPerEvent", c.cpuMsPerEvent()).put("threadCpu", c.threadCpu());
+      if (!sp.isAlive()) {
+        out.put("error", "the service process ended: " + sp.tail(20));
       }
     }
     return out;

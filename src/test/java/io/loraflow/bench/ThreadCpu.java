@@ -80,6 +80,39 @@ final class ThreadCpu {
     return m;
   }
 
+  /**
+   * Another process's threads (a service JVM of its own), keyed by {@code -tid} so they can join
+   * this JVM's snapshot; all count as JVM threads (ONNX Runtime's pool carries its creator's name).
+   */
+  static Map<Integer, Sample> snapshotOf(long pid) {
+    Map<Integer, Sample> m = new HashMap<>();
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path t : tasks) {
+        try {
+          m.put(-Integer.parseInt(t.getFileName().toString()),
+              new Sample(Files.readString(t.resolve("comm")).trim(), nanos(t), true));
+        } catch (IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      // the process ended, or not Linux: empty
+    }
+    return m;
+  }
+
+  /** Both snapshots in one map (their keys do not meet: see {@link #snapshotOf}). */
+  static Map<Integer, Sample> merged(Map<Integer, Sample> a, Map<Integer, Sample> b) {
+    Map<Integer, Sample> m = new HashMap<>(a);
+    m.putAll(b);
+    return m;
+  }
+
+  /** CPU ns of all the threads in a snapshot. */
+  static long totalNanos(Map<Integer, Sample> snapshot) {
+    return snapshot.values().stream().mapToLong(Sample::nanos).sum();
+  }
+
   /** The OS thread ids ({@code nid}) of every thread in the JVM's own thread dump; empty if unavailable. */
   private static Set<Integer> javaTids() {
     Set<Integer> tids = new HashSet<>();
