@@ -23,7 +23,8 @@ import java.util.List;
  * or one that leaves every root lexically or once symlinks are resolved, is
  * {@code FORBIDDEN_TARGET}; a missing file is {@code FILE_NOT_FOUND}, a non-regular one
  * {@code FETCH_FAILED}; a file over {@code maxBytes} is {@code TOO_LARGE}. Relative paths
- * resolve against the first root.
+ * resolve against the first root. On Linux a file beneath a root is read through
+ * {@link BeneathRoot} ({@code openat2}) when it can answer.
  *
  * <p>Thread: {@link #fetch} from any thread; the file system is touched on a worker thread only.
  */
@@ -33,6 +34,8 @@ final class FileSource {
   /** Each root as configured (absolute, normalised) and as its real path; same order. */
   private final List<Path> roots = new ArrayList<>();
   private final List<Path> realRoots = new ArrayList<>();
+  /** Each root's {@code openat2} fast path, null where there is none; same order. */
+  private final List<BeneathRoot> beneath = new ArrayList<>();
 
   FileSource(Vertx vertx, FetchOptions options) {
     this.vertx = vertx;
@@ -40,6 +43,7 @@ final class FileSource {
     for (Path root : options.allowedRoots()) {
       Path abs = root.toAbsolutePath().normalize();
       roots.add(abs);
+      beneath.add(BeneathRoot.open(abs));
       try {
         realRoots.add(abs.toRealPath());
       } catch (IOException e) {
@@ -66,6 +70,15 @@ final class FileSource {
     if (roots.stream().noneMatch(abs::startsWith)) {
       throw forbidden("outside the allowed roots", path);
     }
+    for (int i = 0; i < roots.size(); i++) {
+      if (beneath.get(i) != null && abs.startsWith(roots.get(i))) {
+        byte[] bytes = beneath.get(i).read(abs, maxBytes);
+        if (bytes != null) {
+          return bytes;
+        }
+        break; // the portable path answers
+      }
+    }
     Path real;
     try {
       real = abs.toRealPath();
@@ -91,6 +104,15 @@ final class FileSource {
       }
       return buf.hasRemaining() ? Arrays.copyOf(buf.array(), buf.position()) : buf.array();
     }
+  }
+
+  /** Closes the roots' descriptors (once the reads under way are done); reads after this take the portable path. */
+  void close() {
+    beneath.forEach(b -> {
+      if (b != null) {
+        b.close();
+      }
+    });
   }
 
   private StageException tooLarge(Path path) {

@@ -75,6 +75,7 @@ public final class ImageFetcher {
   }
 
   public Future<Void> close() {
+    files.close();
     return s3 == null ? http.close() : http.close().eventually(s3::close);
   }
 

@@ -108,4 +108,23 @@ class FileSourceTest {
     assertEquals(Reason.TOO_LARGE,
         failure(small.fetch(ImageReference.parse("sub/a.png"))).reason());
   }
+
+  @Test
+  void testSymlinksThatStayInsideARootAreRead() throws Exception {
+    // openat2(RESOLVE_BENEATH) refuses absolute symlinks even into the root: the portable path
+    // must still answer them as before.
+    Files.createSymbolicLink(root.resolve("relative.png"), Path.of("sub/a.png"));
+    Files.createSymbolicLink(root.resolve("absolute.png"), root.resolve("sub/a.png"));
+    Files.createSymbolicLink(root.resolve("subdir"), root.resolve("sub"));
+    for (String name : List.of("relative.png", "absolute.png", "subdir/a.png")) {
+      assertArrayEquals(bytes, get(fetcher.fetch(ImageReference.parse(root.resolve(name).toString()))).getBytes(), name);
+    }
+  }
+
+  @Test
+  void testAFifoIsFetchFailedWithoutWaitingForAWriter() throws Exception {
+    Path fifo = root.resolve("pipe.png");
+    org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0);
+    assertEquals(Reason.FETCH_FAILED, reason(fifo.toString()));
+  }
 }
