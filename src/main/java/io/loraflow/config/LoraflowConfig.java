@@ -57,6 +57,7 @@ public final class LoraflowConfig {
   public static final String FETCH_RETRIES = "fetch.retries";
   public static final String FETCH_RETRY_BACKOFF_MS = "fetch.retry.backoff.ms";
   public static final String IMAGE_MAX_PIXELS = "image.max.pixels";
+  public static final String IMAGE_MAX_BUFFERED_BYTES = "image.max.buffered.bytes";
   public static final String RESULT_TOP_K = "result.top.k";
   public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
   public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
@@ -152,6 +153,10 @@ public final class LoraflowConfig {
         "Wait before the first fetch retry; doubles on each further retry.");
     define(IMAGE_MAX_PIXELS, Type.LONG, 50_000_000L, atLeast(1),
         "Largest width x height decoded; checked from the header before decoding.");
+    define(IMAGE_MAX_BUFFERED_BYTES, Type.LONG, 0L, atLeast(0),
+        "Most bytes of decoded images waiting for inference; decoding waits beyond it (a slow model "
+            + "with large photos would otherwise fill the heap: max.in.flight counts events, not bytes). "
+            + "0 = a quarter of the JVM's maximum heap.");
     define(RESULT_TOP_K, Type.INT, 5, between(1, 1000),
         "Labels per result when the request sets no topK.");
     define(COMMIT_INTERVAL_MS, Type.LONG, 1_000L, between(10, 600_000),

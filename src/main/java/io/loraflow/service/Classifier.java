@@ -3,6 +3,7 @@ package io.loraflow.service;
 import io.loraflow.batch.MicroBatcher;
 import io.loraflow.error.Reason;
 import io.loraflow.error.StageException;
+import io.loraflow.image.DecodeBudget;
 import io.loraflow.image.DecodedImage;
 import io.loraflow.image.ImageDecoder;
 import io.loraflow.fetch.ImageFetcher;
@@ -39,6 +40,7 @@ public final class Classifier {
   private final ImageDecoder decoder;
   private final Preprocessor preprocessor;
   private final WorkerChunks workers;
+  private final DecodeBudget budget;
   private final MicroBatcher<TaskRegistry.Resident> batcher;
   private final TaskRegistry tasks;
   private final ModelPackage model;
@@ -55,6 +57,7 @@ public final class Classifier {
     this.decoder = parts.decoder();
     this.preprocessor = parts.preprocessor();
     this.workers = parts.workers();
+    this.budget = parts.budget();
     this.batcher = parts.batcher();
     this.tasks = parts.tasks();
     this.model = parts.model();
@@ -67,7 +70,7 @@ public final class Classifier {
 
   /** The collaborators, built by {@link ClassifierService}. */
   record Parts(ImageFetcher fetcher, ImageDecoder decoder, Preprocessor preprocessor,
-      WorkerChunks workers, MicroBatcher<TaskRegistry.Resident> batcher, ModelPackage model,
+      WorkerChunks workers, DecodeBudget budget, MicroBatcher<TaskRegistry.Resident> batcher, ModelPackage model,
       Device device, TaskRegistry tasks) {
   }
 
@@ -97,7 +100,7 @@ public final class Classifier {
     if (ref instanceof ImageReference.LocalFile file) {
       // A file is read where it is decoded: one worker trip for both, shared with the other
       // events of this turn.
-      decoded = workers.submit(() -> {
+      decoded = withinBudget(() -> {
         byte[] b = fetcher.readFile(file);
         work.fetchedNanos = System.nanoTime();
         return decode(work, b, wantThumbnail);
@@ -109,7 +112,7 @@ public final class Classifier {
           : fetchWithRetries(request.image(), work);
       decoded = bytes.compose(b -> {
         work.fetchedNanos = System.nanoTime();
-        return workers.submit(() -> decode(work, b.getBytes(), wantThumbnail));
+        return withinBudget(() -> decode(work, b.getBytes(), wantThumbnail));
       });
     }
     return decoded
@@ -117,10 +120,13 @@ public final class Classifier {
           work.decodedNanos = System.nanoTime();
           metrics.stage(Stage.FETCH, work.fetchedNanos - work.startNanos);
           metrics.stage(Stage.DECODE, work.decodedNanos - work.fetchedNanos);
+          long size = image.pixels().length;
           if (request.expired()) {
+            budget.released(size);
             return Future.failedFuture(expired(request));
           }
-          return batcher.submit(work.adapter, (batch, offset) -> preprocessor.writeTo(image, batch, offset));
+          return batcher.submit(work.adapter, (batch, offset) -> preprocessor.writeTo(image, batch, offset))
+              .andThen(ar -> budget.released(size));
         })
         .map(row -> {
           metrics.stage(Stage.QUEUE, row.queueNanos());
@@ -144,6 +150,17 @@ public final class Classifier {
             tasks.release(work.adapter);
           }
         });
+  }
+
+  /** Decodes on a worker once the {@link DecodeBudget} has room; the image counts against it until run. */
+  private Future<DecodedImage> withinBudget(java.util.concurrent.Callable<DecodedImage> job) {
+    return budget.acquire().compose(v -> workers.submit(job)).andThen(ar -> {
+      if (ar.succeeded()) {
+        budget.decoded(ar.result().pixels().length);
+      } else {
+        budget.failed();
+      }
+    });
   }
 
   /** On a worker: takes the task's adapter (loading it if it is not resident) and decodes. */

@@ -9,6 +9,7 @@ import io.loraflow.config.LoraflowConfig;
 import io.loraflow.http.HttpApi;
 import io.loraflow.http.TaskAdmin;
 import io.loraflow.fetch.FetchOptions;
+import io.loraflow.image.DecodeBudget;
 import io.loraflow.image.ImageDecoder;
 import io.loraflow.fetch.ImageFetcher;
 import io.loraflow.fetch.S3Options;
@@ -142,6 +143,12 @@ public final class ClassifierService extends VerticleBase {
   private TaskRegistry tasks;
   private AdapterFolder adapterFolder;
 
+  /** {@code image.max.buffered.bytes}, or a quarter of the heap when it is 0. */
+  static long decodedBytesBudget(LoraflowConfig config) {
+    long set = config.getLong(IMAGE_MAX_BUFFERED_BYTES);
+    return set > 0 ? set : Runtime.getRuntime().maxMemory() / 4;
+  }
+
   private Future<Void> wire(ModelPackage model, int maxBatch) {
     decodeWorkers = vertx.createSharedWorkerExecutor("loraflow-decode", config.getInt(DECODE_THREADS));
     inference = new InferenceWorker(vertx, session, model.sampleValues(), metrics);
@@ -150,11 +157,14 @@ public final class ClassifierService extends VerticleBase {
     MicroBatcher<TaskRegistry.Resident> batcher = new MicroBatcher<>(context, maxBatch,
         config.getLong(MAX_QUEUE_DELAY_MS), 2, model.sampleValues(), () -> session.allocate(maxBatch),
         inference.executor(), inference);
+    DecodeBudget budget = new DecodeBudget(decodedBytesBudget(config));
+    metrics.gauge("loraflow.decoded.bytes.buffered", "Bytes of decoded images waiting for inference "
+        + "(bounded by image.max.buffered.bytes)", budget::buffered);
     classifier = new Classifier(vertx,
         new Classifier.Parts(fetcher,
             new ImageDecoder(config.getLong(IMAGE_MAX_PIXELS)),
             new Preprocessor(PreprocessSpec.fromJson(model.preprocess())), new WorkerChunks(context, decodeWorkers, 8),
-            batcher, model, session.device(), tasks),
+            budget, batcher, model, session.device(), tasks),
         config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS),
         metrics);
     Map<String, Object> producerProps = KafkaClients.producer(config);

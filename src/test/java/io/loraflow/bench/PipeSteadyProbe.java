@@ -59,8 +59,12 @@ class PipeSteadyProbe {
       Map<String, Long> cpu0 = cpuByGroup(sp.pid());
       Map<String, Long> self0 = cpuByGroup(ProcessHandle.current().pid());
       long deadline = System.currentTimeMillis() + 600_000;
+      jdk.jfr.Recording rec = null;
       while (n < events && System.currentTimeMillis() < deadline && sp.isAlive()) {
         n += c.poll(Duration.ofMillis(100)).count();
+        if (rec == null && Boolean.getBoolean("probe.jfr") && n >= events / 2) {
+          rec = Profiles.start("probe-self");
+        }
         if (n >= next) {
           long t1 = System.nanoTime();
           Map<String, Long> cpu1 = cpuByGroup(sp.pid());
@@ -83,6 +87,11 @@ class PipeSteadyProbe {
           self0 = self1;
           next = n + window;
         }
+      }
+      if (rec != null) {
+        rec.stop();
+        rec.dump(Path.of("/tmp/probe-self.jfr"));
+        rec.close();
       }
       Map<String, Long> byComm = new java.util.TreeMap<>();
       try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
