@@ -10,7 +10,9 @@ import java.util.ArrayDeque;
  * 12 MP decoded ahead of inference are 9 GB, far past a 2 GiB pod's heap. A decode starts only
  * while the images decoded and not yet run, plus the decodes under way at the size of the
  * largest recent image, fit in {@code maxBytes}; one decode may always run when nothing is
- * buffered, so an image larger than the budget still goes through, alone.
+ * buffered, so an image larger than the budget still goes through, alone. Fetches are not held
+ * back: a slow image store must not stall the decodes of others; their compressed bytes, a tenth
+ * of a photo's pixels, are bounded by {@code max.in.flight} and {@code fetch.max.bytes}.
  *
  * <p>Concurrency: event loop only (the decodes themselves run on workers).
  */
