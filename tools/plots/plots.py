@@ -7,7 +7,8 @@
 bench draws each case the report holds: batching.svg (events/s and p50/p99 per configuration),
 latency.svg (end-to-end, in, service and out percentiles at the paced rate), memory.svg (RSS and
 heap over the memory run). training draws training-<dataset>.svg (test top-1 per epoch, one line
-per run) and training-loss-<dataset>.svg. Python 3 standard library only. Prints what it wrote.
+per run: a line's name is the rows' "run" field, else their mode) and training-loss-<dataset>.svg
+(runs whose rows have a loss). Python 3 standard library only. Prints what it wrote.
 """
 import json
 import os
@@ -99,14 +100,19 @@ def training(history_path, out_dir):
             f"{dataset}: test top-1 by epoch",
             [(label, [r["epoch"] for r in rows], [r.get("test_top1") for r in rows]) for label, rows in mine],
             xlabel="epoch", ylabel="test top-1", y_from_zero=False)))
-        charts.append((f"training-loss-{dataset}.svg", svgplot.lines(
-            f"{dataset}: training loss by epoch",
-            [(label, [r["epoch"] for r in rows], [r["loss"] for r in rows]) for label, rows in mine],
-            xlabel="epoch", ylabel="cross-entropy (train)")))
+        with_loss = [(label, rows) for label, rows in mine if any("loss" in r for r in rows)]
+        if with_loss:
+            charts.append((f"training-loss-{dataset}.svg", svgplot.lines(
+                f"{dataset}: training loss by epoch",
+                [(label, [r["epoch"] for r in rows], [r.get("loss") for r in rows]) for label, rows in with_loss],
+                xlabel="epoch", ylabel="cross-entropy (train)")))
     return _write(charts, out_dir)
 
 
 def _run_label(row):
+    """The line's name: the row's "run" when it has one, else its mode (and init)."""
+    if row.get("run"):
+        return row["run"]
     if row["mode"] == "full" and not row.get("init"):
         return "full (from scratch)" if row["dataset"] == "digits" else "full"
     return row["mode"]

@@ -58,6 +58,12 @@ class PlotsTest(unittest.TestCase):
         legend = [t.firstChild.data for t in root.getElementsByTagName("text")]
         self.assertIn("lora", legend)
         self.assertIn("full (from scratch)", legend)
+        fashion = parse(os.path.join(self.out, "training-fashion-mnist.svg"))
+        self.assertIn("transcribed", [t.firstChild.data for t in fashion.getElementsByTagName("text")],
+                      "a row's run field names its line")
+        loss = parse(os.path.join(self.out, "training-loss-fashion-mnist.svg"))
+        self.assertNotIn("transcribed", [t.firstChild.data for t in loss.getElementsByTagName("text")],
+                         "a run without losses has no loss line")
 
     def test_bad_input_names_what_is_wrong(self):
         cases = [(plots.training, "h.jsonl", '{"dataset": "digits", "mode": "lora", "epoch": 1, "loss": 1}\n'
