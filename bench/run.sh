@@ -2,7 +2,8 @@
 # The benchmark of issue 9 in one command: compiles the project and its tests (offline when the
 # local Maven repository is warm), runs the image-stage JMH benchmark (bench/decode/run.sh, when present,
 # full mode only) and then io.loraflow.bench.Harness, which writes bench/results/report.json and
-# bench/results/report.md (JFR recordings under bench/results/jfr/).
+# bench/results/report.md (JFR recordings under bench/results/jfr/), then draws the report's charts
+# into bench/results/plots/ (tools/plots/plots.py; docs/benchmarks.md says how they reach docs/plots).
 #
 #   bench/run.sh                      # full run (~30 min on 2 cores: 10-minute memory run included)
 #   bench/run.sh --smoke              # every case in seconds (HarnessSmokeTest runs this in mvn test)
@@ -19,13 +20,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 args=("$@")
-smoke=0; vit=""; decode=1; cases=0
+smoke=0; vit=""; decode=1; cases=0; out=bench/results
 rest=()
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[$i]}" in
     --smoke) smoke=1 ;;
     --vit-b16) vit="${args[$((i + 1))]:-}" ;;
     --cases) cases=1 ;;
+    --out) out="${args[$((i + 1))]:-}" ;;
   esac
   if [[ "${args[$i]}" == --no-decode ]]; then decode=0; else rest+=("${args[$i]}"); fi
 done
@@ -77,4 +79,8 @@ jar cfm target/bench/classpath.jar target/bench/MANIFEST.MF
 
 commit=${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 if [[ -z ${BENCH_COMMIT:-} ]] && ! git diff --quiet HEAD 2>/dev/null; then commit+="+uncommitted"; fi
-exec java -Xmx2g -Dbench.commit="$commit" -ea -cp target/bench/classpath.jar io.loraflow.bench.Harness "${args[@]}"
+java -Xmx2g -Dbench.commit="$commit" -ea -cp target/bench/classpath.jar io.loraflow.bench.Harness "${args[@]}"
+# Charts beside the report; a report without a charted case (--cases small) has none.
+if command -v python3 >/dev/null && [[ -f $out/report.json ]]; then
+  python3 tools/plots/plots.py bench "$out/report.json" "$out/plots" >&2 || echo "bench: no charts drawn" >&2
+fi

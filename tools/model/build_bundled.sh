@@ -17,20 +17,23 @@ t0=$(date +%s)
 bash tools/model/setup.sh
 
 if [ -z "${SKIP_FASHION_TRAIN:-}" ] || [ ! -f "$B/fashion.pt" ]; then
-  rm -f "$B/metrics.jsonl"
+  rm -f "$B/metrics.jsonl" "$B/history.jsonl"
   $PY tools/model/train.py --dataset fashion-mnist --mode full --preset vit_mnist \
       --max-epochs "$FASHION_EPOCHS" --batch-size 128 --lr 2e-3 --augment --crop-pad 1 \
       --label-smoothing 0.1 --eval-every 5 --out "$B/fashion.pt" --metrics "$B/metrics.jsonl" \
+      --history "$B/history.jsonl" \
       2>&1 | grep --line-buffered -v -i warning | tee "$B/fashion-train.log"
 fi
 $PY tools/model/train.py --dataset fashion-mnist --init "$B/fashion.pt" --eval-only 2>&1 \
     | grep '^eval' | tee "$B/fashion-eval.log"
 
 # transfer experiment: the Fashion-MNIST model as foundation, adapted to sklearn digits
-grep -v '"dataset": "digits"' "$B/metrics.jsonl" > "$B/metrics.tmp" 2>/dev/null || true
-mv "$B/metrics.tmp" "$B/metrics.jsonl"
+for f in metrics history; do
+  grep -v '"dataset": "digits"' "$B/$f.jsonl" > "$B/$f.tmp" 2>/dev/null || true
+  mv "$B/$f.tmp" "$B/$f.jsonl"
+done
 common=(--dataset digits --max-epochs "$DIGITS_EPOCHS" --batch-size 64 --augment --no-flip
-        --warmup-epochs 2 --eval-every 10 --metrics "$B/metrics.jsonl")
+        --warmup-epochs 2 --eval-every 2 --metrics "$B/metrics.jsonl" --history "$B/history.jsonl")
 $PY tools/model/train.py "${common[@]}" --mode linear --init "$B/fashion.pt" --lora-length 0 --lr 1e-2 \
     --out "$B/digits-linear.pt" 2>&1 | grep --line-buffered -v -i warning | tee "$B/digits-linear.log"
 $PY tools/model/train.py "${common[@]}" --mode lora --init "$B/fashion.pt" --lora-length "$L" \
@@ -43,6 +46,8 @@ $PY tools/model/train.py "${common[@]}" --mode full --preset vit_mnist --lora-le
 $PY tools/model/package_bundled.py --fashion "$B/fashion.pt" --digits-lora "$B/digits-lora.pt" \
     --out models 2>&1 | grep -v -i warning
 $PY tools/model/results_table.py "$B/metrics.jsonl" | tee "$B/results.md"
+# Training curves (docs/model-toolchain.md): copy $B/plots/*.svg and history.jsonl to docs/plots/.
+$PY tools/plots/plots.py training "$B/history.jsonl" "$B/plots"
 
 if command -v java >/dev/null && [ -f "$HOME/.m2/repository/com/microsoft/onnxruntime/onnxruntime/1.29.0/onnxruntime-1.29.0.jar" ]; then
   for p in models/fashion-mnist models/digits; do

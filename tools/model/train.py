@@ -130,6 +130,8 @@ def main(argv=None):
     ap.add_argument("--eval-only", action="store_true")
     ap.add_argument("--out", help="write the trained checkpoint here (seed layout .pt)")
     ap.add_argument("--metrics", help="append a JSON line with the result here")
+    ap.add_argument("--history", help="append a JSON line per epoch here (loss, accuracies; "
+                    "tools/plots draws the training curves from it)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -207,6 +209,14 @@ def main(argv=None):
             r = evaluate(model, xte, yte)
             line += f" test_top1 {r['top1']:.4f} test_top5 {r['top5']:.4f}"
         print(f"{line} time {dt:.1f}s", flush=True)
+        if args.history:
+            row = {"dataset": args.dataset, "mode": args.mode, "init": args.init, "epoch": epoch,
+                   "epochs": args.max_epochs, "loss": round(tot_loss / seen, 5),
+                   "train_top1": round(correct / seen, 5), "seconds": round(dt, 1)}
+            if epoch % args.eval_every == 0 or epoch == args.max_epochs:
+                row["test_top1"] = r["top1"]
+            with open(args.history, "a") as f:
+                f.write(json.dumps(row) + "\n")
         if args.out:
             save_seed_checkpoint(model, args.out)
     elapsed = time.time() - t_start

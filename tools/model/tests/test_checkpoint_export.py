@@ -208,10 +208,13 @@ class TrainCliTest(unittest.TestCase):
                         "--out", base])
             met = os.path.join(tmp, "m.jsonl")
             out = os.path.join(tmp, "lora.pt")
+            hist = os.path.join(tmp, "h.jsonl")
             r = train.main(["--dataset", "digits", "--mode", "lora", "--init", base,
                             "--lora-length", "2", "--max-epochs", "1", "--batch-size", "64",
-                            "--out", out, "--metrics", met])
+                            "--out", out, "--metrics", met, "--history", hist])
             self.assertIn("top5", r)
+            epochs = [json.loads(line) for line in open(hist).read().splitlines()]
+            self.assertEqual([(e["epoch"], e["mode"], e["test_top1"]) for e in epochs], [(1, "lora", r["top1"])])
             row = json.loads(open(met).read().splitlines()[-1])
             self.assertEqual(row["trainable"], 1 * (2 * 64 + 192 * 2) + 64 * 10 + 10)
             m = load_checkpoint(out)

@@ -10,6 +10,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.loraflow.tracing.Tracing;
+import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -156,12 +158,13 @@ final class ServeCommand implements Callable<Integer> {
   private static int run(LoraflowConfig config) throws InterruptedException {
     // One registry for the service's meters and the Vert.x metrics module (HTTP, pools, event bus).
     PrometheusMeterRegistry registry = ServiceMetrics.newRegistry();
-    Vertx vertx = Vertx.builder()
+    OpenTelemetry otel = Tracing.open(config);
+    Vertx vertx = Tracing.install(Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(registry))
+        .withMetrics(new MicrometerMetricsFactory(registry)), config, otel)
         .build();
     CountDownLatch stopped = new CountDownLatch(1);
-    ClassifierService service = new ClassifierService(config, registry);
+    ClassifierService service = new ClassifierService(config, registry, otel);
     service.failed().onComplete(v -> {
       System.err.println("loraflow: stopped on a fatal fault (see the log); exiting with status 1");
       // Not on the event loop: the shutdown hook needs it to close Vert.x.

@@ -72,6 +72,7 @@ public final class LoraflowConfig {
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_HOST = "http.host";
   public static final String HTTP_ADMIN_TOKEN = "http.admin.token";
+  public static final String TRACING = "tracing";
 
   private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
 
@@ -194,6 +195,10 @@ public final class LoraflowConfig {
         "Bearer token that /admin/* requests must carry (Authorization: Bearer TOKEN), at least "
             + "16 characters; empty = the admin endpoints are off (404). Set it from a secret, e.g. "
             + "LORAFLOW_HTTP_ADMIN_TOKEN.");
+    define(TRACING, Type.STRING, "none", in("none", "opentelemetry"),
+        "opentelemetry: a span per event (continuing the input's traceparent; the result carries the new "
+            + "context) and Vert.x's HTTP spans, exported as the standard OTEL_* variables say (OTLP over "
+            + "http/protobuf to localhost:4318 unless OTEL_EXPORTER_OTLP_ENDPOINT is set).");
     define(SHUTDOWN_TIMEOUT_MS, Type.LONG, 30_000L, between(0, 3_600_000),
         "On SIGTERM, how long to finish, publish and commit in-flight events before closing.");
   }

@@ -1,6 +1,7 @@
 package io.loraflow.ingest;
 
 import io.loraflow.offsets.PartitionOffsets;
+import io.loraflow.tracing.EventSpan;
 import io.vertx.core.buffer.Buffer;
 import java.util.HashMap;
 import java.util.Locale;
@@ -24,6 +25,7 @@ public final class Event {
   private final long receivedNanos = System.nanoTime();
   private ImageRequest request;
   private int attempts = 1;
+  private EventSpan span = EventSpan.NONE;
 
   public Event(ConsumerRecord<byte[], byte[]> record, PartitionOffsets partition) {
     this.record = record;
@@ -118,5 +120,14 @@ public final class Event {
 
   public void attempts(int attempts) {
     this.attempts = attempts;
+  }
+
+  /** The event's trace ({@link EventSpan#NONE} when tracing is off). */
+  public EventSpan span() {
+    return span;
+  }
+
+  public void span(EventSpan span) {
+    this.span = span;
   }
 }

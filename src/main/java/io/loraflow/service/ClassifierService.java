@@ -31,6 +31,9 @@ import io.loraflow.ingest.RequestParser;
 import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.publish.Publisher;
 import io.loraflow.publish.ResultJson;
+import io.loraflow.tracing.EventTracer;
+import io.loraflow.tracing.Tracing;
+import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.core.buffer.Buffer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
@@ -69,6 +72,7 @@ public final class ClassifierService extends VerticleBase {
   /** Made on a worker at start (an S3 client may resolve its region); then event loop only. */
   private ImageFetcher fetcher;
   private final Promise<Void> fatal = Promise.promise();
+  private final EventTracer tracer;
   private Ingest ingest;
   private InFlightGate gate;
   private HttpServer http;
@@ -79,9 +83,17 @@ public final class ClassifierService extends VerticleBase {
     this(config, ServiceMetrics.newRegistry());
   }
 
-  /** {@code registry} is shared with the Vert.x metrics module when the caller enables it. */
   public ClassifierService(LoraflowConfig config, MeterRegistry registry) {
+    this(config, registry, OpenTelemetry.noop());
+  }
+
+  /**
+   * {@code registry} is shared with the Vert.x metrics module when the caller enables it;
+   * {@code otel} traces events when {@code tracing=opentelemetry} (see {@link Tracing}).
+   */
+  public ClassifierService(LoraflowConfig config, MeterRegistry registry, OpenTelemetry otel) {
     this.config = config;
+    this.tracer = Tracing.eventTracer(config, otel);
     this.metrics = new ServiceMetrics(registry);
     this.status = new ServiceStatus(metrics, config.getInt(MAX_IN_FLIGHT), config.getString(GROUP_TYPE),
         () -> modelReady,
@@ -177,7 +189,7 @@ public final class ClassifierService extends VerticleBase {
         new EventProcessor.Settings(config.getString(OUTPUT_TOPIC), config.getString(DLQ_TOPIC),
             config.getString(ORDERING).equals("partition"), config.getLong(EVENT_MAX_AGE_MS),
             KafkaClients.maxRequestSize(producerProps), model.defaultTask(),
-            shareGroup() ? config.getInt(SHARE_MAX_DELIVERIES) : 0), this::fail);
+            shareGroup() ? config.getInt(SHARE_MAX_DELIVERIES) : 0), tracer, this::fail);
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
     ingest = shareGroup()
         ? new ShareIngest(vertx, KafkaClients.shareConsumer(config), config.getString(INPUT_TOPIC), gate,

@@ -13,6 +13,7 @@ import io.loraflow.publish.EventRecords;
 import io.loraflow.publish.ResultJson;
 import io.loraflow.publish.PartitionSequencer;
 import io.loraflow.publish.Publisher;
+import io.loraflow.tracing.EventTracer;
 import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.function.BooleanSupplier;
@@ -48,6 +49,7 @@ final class EventProcessor {
   private final String defaultTask;
   private final int maxDeliveries;
   private final Consumer<Throwable> fatal;
+  private final EventTracer tracer;
 
   /**
    * The settings of {@link EventProcessor}; {@code maxAgeMs} 0 means events never expire by age;
@@ -59,7 +61,7 @@ final class EventProcessor {
   }
 
   EventProcessor(RequestParser parser, Classifier classifier, Publisher publisher, ServiceMetrics metrics,
-      Settings settings, Consumer<Throwable> fatal) {
+      Settings settings, EventTracer tracer, Consumer<Throwable> fatal) {
     this.parser = parser;
     this.classifier = classifier;
     this.publisher = publisher;
@@ -72,9 +74,11 @@ final class EventProcessor {
     this.defaultTask = settings.defaultTask();
     this.maxDeliveries = settings.maxDeliveries();
     this.fatal = fatal;
+    this.tracer = tracer;
   }
 
   Future<Void> process(Event event) {
+    event.span(tracer.start(event));
     long start = event.receivedNanos(); // latency counts the wait for an in-flight slot too
     PartitionSequencer.Slot slot = sequencer == null ? null
         : sequencer.next(event.partitionState()); // one state per partition assignment
@@ -84,7 +88,7 @@ final class EventProcessor {
     } catch (RuntimeException e) {
       classified = Future.failedFuture(e);
     }
-    return classified.transform(ar -> {
+    Future<Void> outcome = classified.transform(ar -> {
       try {
         if (ar.failed() && ar.cause() instanceof NotClassified skip) {
           return skip(skip, slot);
@@ -95,6 +99,7 @@ final class EventProcessor {
         return deadLetter(event, asStageException(e), slot, start);
       }
     });
+    return outcome.onComplete(ar -> event.span().end(ar.cause()));
   }
 
   private Future<Classification> classify(Event event) {
@@ -120,7 +125,8 @@ final class EventProcessor {
       return deadLetter(event, new StageException(Reason.PUBLISH_FAILED, "the result (" + size
           + " bytes) is over the producer's max.request.size (" + maxRecordBytes + ")"), slot, start);
     }
-    return send(event, slot, out).transform(ar -> {
+    event.span().classified(result.timings());
+    return send(event, slot, out, true).transform(ar -> {
       if (ar.succeeded()) {
         metrics.result(result.task(), System.nanoTime() - start);
         return Future.succeededFuture();
@@ -147,7 +153,8 @@ final class EventProcessor {
       out = EventRecords.deadLetter(dlqTopic, event, error, false);
     }
     boolean valueKept = fits;
-    return send(event, slot, out).transform(ar -> {
+    event.span().deadLettered(error.reason(), error.getMessage());
+    return send(event, slot, out, false).transform(ar -> {
       if (ar.succeeded()) {
         metrics.deadLetter(error.reason(), taskOf(event, error), System.nanoTime() - start);
         return Future.succeededFuture();
@@ -157,7 +164,7 @@ final class EventProcessor {
       }
       if (valueKept) {
         // The slot is spent; the retry goes to the dead-letter topic, where order is not kept.
-        return send(event, null, EventRecords.deadLetter(dlqTopic, event, error, false))
+        return send(event, null, EventRecords.deadLetter(dlqTopic, event, error, false), false)
             .onSuccess(v -> metrics.deadLetter(error.reason(), taskOf(event, error), System.nanoTime() - start))
             .recover(e -> noOutcome(event, e));
       }
@@ -187,13 +194,17 @@ final class EventProcessor {
     return Future.failedFuture(cause);
   }
 
-  private Future<Void> send(Event event, PartitionSequencer.Slot slot, ProducerRecord<byte[], byte[]> out) {
+  /** {@code result}: the record carries the event's trace context on (a dead letter's headers stay the input's). */
+  private Future<Void> send(Event event, PartitionSequencer.Slot slot, ProducerRecord<byte[], byte[]> out,
+      boolean result) {
     // An outcome of a partition handed over (or of work thrown away) must not be published.
     BooleanSupplier wanted = () -> !event.partitionState().isSealed();
     long ready = System.nanoTime();
+    event.span().sending(out.topic(), result ? out.headers() : null);
     Future<Void> sent = slot == null ? publisher.send(out, wanted)
         : slot.release(() -> publisher.send(out, wanted));
-    return sent.onSuccess(v -> metrics.stage(Stage.PUBLISH, System.nanoTime() - ready));
+    return sent.onComplete(ar -> event.span().sent(ar.cause()))
+        .onSuccess(v -> metrics.stage(Stage.PUBLISH, System.nanoTime() - ready));
   }
 
   private static StageException asStageException(Throwable e) {
