@@ -121,7 +121,9 @@ public final class LoraflowConfig {
     define(DECODE_THREADS, Type.INT, 2, between(1, 1024),
         "Worker threads that decode and preprocess images.");
     define(FETCH_ALLOWED_ROOTS, Type.LIST, List.of(), any(),
-        "Folders that file: and plain-path references may read from; empty = no file access.");
+        "Folders that file: and plain-path references may read from; empty = no file access. A path "
+            + "whose symlinks lead out of every root is refused; on Linux 5.6+ the file is opened with "
+            + "openat2(RESOLVE_BENEATH), so the kernel checks the very file that is read.");
     define(FETCH_ALLOWED_TARGETS, Type.LIST, List.of(), any(),
         "Hosts, IPs or CIDRs exempt from the SSRF guard (e.g. 127.0.0.1/32); empty = public "
             + "addresses only.");
