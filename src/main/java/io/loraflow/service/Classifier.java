@@ -100,20 +100,21 @@ public final class Classifier {
     if (ref instanceof ImageReference.LocalFile file) {
       // A file is read where it is decoded: one worker trip for both, shared with the other
       // events of this turn.
-      decoded = withinBudget(() -> {
+      decoded = withinBudget(0, () -> {
         byte[] b = fetcher.readFile(file);
         work.fetchedNanos = System.nanoTime();
         return decode(work, b, wantThumbnail);
       });
     } else {
       // A record that carries the image goes through the fetcher too: one place for its size limit.
-      Future<Buffer> bytes = request.inlineBytes() != null
-          ? fetcher.fetch(ImageReference.inline(request.inlineBytes().getBytes()))
-          : fetchWithRetries(request.image(), work);
-      decoded = bytes.compose(b -> {
-        work.fetchedNanos = System.nanoTime();
-        return withinBudget(() -> decode(work, b.getBytes(), wantThumbnail));
-      });
+      decoded = budget.beforeFetch().compose(v -> request.inlineBytes() != null
+              ? fetcher.fetch(ImageReference.inline(request.inlineBytes().getBytes()))
+              : fetchWithRetries(request.image(), work))
+          .compose(b -> {
+            work.fetchedNanos = System.nanoTime();
+            budget.fetched(b.length());
+            return withinBudget(b.length(), () -> decode(work, b.getBytes(), wantThumbnail));
+          });
     }
     return decoded
         .compose(image -> {
@@ -152,13 +153,16 @@ public final class Classifier {
         });
   }
 
-  /** Decodes on a worker once the {@link DecodeBudget} has room; the image counts against it until run. */
-  private Future<DecodedImage> withinBudget(java.util.concurrent.Callable<DecodedImage> job) {
+  /**
+   * Decodes on a worker once the {@link DecodeBudget} has room; the image counts against it until
+   * run, the {@code fetched} bytes it was decoded from until then.
+   */
+  private Future<DecodedImage> withinBudget(long fetched, java.util.concurrent.Callable<DecodedImage> job) {
     return budget.acquire().compose(v -> workers.submit(job)).andThen(ar -> {
       if (ar.succeeded()) {
-        budget.decoded(ar.result().pixels().length);
+        budget.decoded(fetched, ar.result().pixels().length);
       } else {
-        budget.failed();
+        budget.failed(fetched);
       }
     });
   }
