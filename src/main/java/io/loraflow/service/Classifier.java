@@ -29,9 +29,9 @@ import java.util.function.IntConsumer;
 
 /**
  * Classifies one {@link ImageRequest}: fetch (with bounded retries of transient faults) → result
- * cache lookup, when enabled → decode → batch → inference → top-k. Shared by the Kafka path and {@code POST /v1/classify}, so both
- * answer alike. Failures are {@link StageException}s carrying the dead-letter reason and the
- * number of fetch attempts made.
+ * cache lookup (when enabled; a hit ends here) → decode → batch → inference → top-k. Shared by the
+ * Kafka path and {@code POST /v1/classify}, so both answer alike. Failures are
+ * {@link StageException}s carrying the dead-letter reason and the number of fetch attempts made.
  *
  * <p>Concurrency: event loop; decoding runs on the decode workers.
  */
@@ -173,8 +173,7 @@ public final class Classifier {
    */
   private DecodedImage decode(Work work, byte[] bytes, boolean wantThumbnail) throws ai.onnxruntime.OrtException {
     if (cache != null) {
-      work.cacheKey = ResultCache.key(bytes, modelVersion, work.task,
-          tasks.generation(work.task), work.k);
+      work.cacheKey = ResultCache.key(bytes, modelVersion, work.task, tasks.generation(work.task), work.k);
       work.cached = cache.get(work.cacheKey);
       if (work.cached != null) {
         return null;
