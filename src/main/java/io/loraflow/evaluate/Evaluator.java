@@ -107,6 +107,10 @@ public final class Evaluator implements AutoCloseable {
     }
     float[][] out = session.run(batch, n, task.adapter());
     List<String> labels = labels();
+    if (out[0].length != labels.size()) { // the service would answer class_N; a score needs the names
+      throw new IllegalArgumentException("the model outputs " + out[0].length + " classes but task "
+          + task.spec().name() + " has " + labels.size() + " labels");
+    }
     for (int i = 0; i < n; i++) {
       List<String> top = TopK.of(out[i], model.outputIsLogits(), labels, 5).labels();
       confusion.add(rows[i].label(), top.stream().mapToInt(labels::indexOf).toArray());
