@@ -9,7 +9,7 @@
 #   bench/run.sh --smoke              # every case in seconds (HarnessSmokeTest runs this in mvn test)
 #   bench/run.sh --vit-b16 DIR        # use this ViT-B/16 package for the model-bound case
 #   bench/run.sh --minutes 2          # shorter memory run; --repeat K rounds of the ratio cases
-#   bench/run.sh --cases small,pipe   # a subset: small,photos,model,pipe,batching,latency,memory,fusion
+#   bench/run.sh --cases small,pipe   # a subset: small,photos,model,pipe,batching,latency,memory,fusion,cache
 #   bench/run.sh --no-decode          # skip the JMH decode benchmark (DECODE_ARGS: its JMH options)
 #   bench/run.sh --cases latency --max-rate 2600   # pace at 50 % of a given max instead of measuring it
 #

@@ -1,6 +1,5 @@
 package io.loraflow.cli;
 
-import io.loraflow.config.LoraflowConfig;
 import io.loraflow.inference.DeviceCheck;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,9 +14,8 @@ final class DeviceCommand implements Callable<Integer> {
   @Mixin
   ModelOption model;
 
-  @Option(names = "--inference-device", paramLabel = "DEVICE",
-      description = "auto, cpu or cuda, as the inference.device setting. Default: ${DEFAULT-VALUE}.")
-  String device = "auto";
+  @Mixin
+  DeviceOption device;
 
   @Option(names = "--seconds", paramLabel = "N",
       description = "Seconds of measurement in all. Default: ${DEFAULT-VALUE}.")
@@ -25,8 +23,6 @@ final class DeviceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    LoraflowConfig.keys().get(LoraflowConfig.INFERENCE_DEVICE).validator()
-        .ensureValid(LoraflowConfig.INFERENCE_DEVICE, device);
-    return DeviceCheck.run(model.dir, device, seconds);
+    return DeviceCheck.run(model.dir, device.checked(), seconds);
   }
 }

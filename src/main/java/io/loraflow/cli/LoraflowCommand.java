@@ -46,6 +46,7 @@ public final class LoraflowCommand implements Callable<Integer> {
         .addSubcommand(ServeCommand.commandLine(env))
         .addSubcommand(new DemoCommand())
         .addSubcommand(new DeviceCommand())
+        .addSubcommand(new EvaluateCommand())
         .addSubcommand(new ConfigCommand())
         .addSubcommand(new HelpCommand());
     // Set on the whole tree, so after the subcommands are added. Values are taken verbatim

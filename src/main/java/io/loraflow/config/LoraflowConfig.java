@@ -59,6 +59,9 @@ public final class LoraflowConfig {
   public static final String IMAGE_MAX_PIXELS = "image.max.pixels";
   public static final String IMAGE_MAX_BUFFERED_BYTES = "image.max.buffered.bytes";
   public static final String RESULT_TOP_K = "result.top.k";
+  public static final String CACHE_ENABLED = "cache.enabled";
+  public static final String CACHE_MAX_ENTRIES = "cache.max.entries";
+  public static final String CACHE_TTL_MS = "cache.ttl.ms";
   public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
   public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
   public static final String ORDERING = "ordering";
@@ -162,6 +165,15 @@ public final class LoraflowConfig {
             + "0 = a quarter of the JVM's maximum heap.");
     define(RESULT_TOP_K, Type.INT, 5, between(1, 1000),
         "Labels per result when the request sets no topK.");
+    define(CACHE_ENABLED, Type.BOOLEAN, false, any(),
+        "Result cache: an image whose bytes were classified before, by the same model version, task "
+            + "(adapter) and top-k, is answered from the cache without decode or inference "
+            + "(cached: true in the result). Off by default.");
+    define(CACHE_MAX_ENTRIES, Type.INT, 100_000, between(1, 100_000_000),
+        "Results kept by the result cache; beyond it the least recently used is dropped "
+            + "(roughly 0.5 KB each with top-5).");
+    define(CACHE_TTL_MS, Type.LONG, 600_000L, between(1, Long.MAX_VALUE),
+        "How long a cached result may be served after it was computed.");
     define(COMMIT_INTERVAL_MS, Type.LONG, 1_000L, between(10, 600_000),
         "How often completed offsets are committed.");
     define(PROCESSING_GUARANTEE, Type.STRING, "at_least_once", in("at_least_once", "exactly_once"),

@@ -30,6 +30,9 @@ public final class TaskRegistry implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TaskRegistry.class);
 
   private final Map<String, TaskSpec> known = new HashMap<>();
+  /** Per task, the registration it is at: a replaced adapter is a new generation (result cache keys). */
+  private final Map<String, Long> generations = new HashMap<>();
+  private long lastGeneration;
   private final Set<String> pinned;
   private final int maxResident;
   // Access order: the first entry is the least recently used.
@@ -37,7 +40,10 @@ public final class TaskRegistry implements AutoCloseable {
   private final List<Resident> draining = new ArrayList<>();
 
   public TaskRegistry(Collection<TaskSpec> tasks, Set<String> pinned, int maxResident) {
-    tasks.forEach(t -> known.put(t.name(), t));
+    tasks.forEach(t -> {
+      known.put(t.name(), t);
+      generations.put(t.name(), ++lastGeneration);
+    });
     this.pinned = Set.copyOf(pinned);
     this.maxResident = maxResident;
   }
@@ -46,12 +52,19 @@ public final class TaskRegistry implements AutoCloseable {
   public static final class Resident {
     private final TaskSpec spec;
     private final OrtLoraAdapter adapter;
+    private final long generation;
     private int users;
     private boolean retired;
 
-    Resident(TaskSpec spec, OrtLoraAdapter adapter) {
+    Resident(TaskSpec spec, OrtLoraAdapter adapter, long generation) {
       this.spec = spec;
       this.adapter = adapter;
+      this.generation = generation;
+    }
+
+    /** The task's {@link TaskRegistry#generation} this adapter was loaded at. */
+    public long generation() {
+      return generation;
     }
 
     public TaskSpec spec() {
@@ -71,6 +84,14 @@ public final class TaskRegistry implements AutoCloseable {
     return known.containsKey(task);
   }
 
+  /**
+   * A number that changes whenever {@code task} is registered anew (another adapter under the
+   * same name); -1 for an unknown task.
+   */
+  public synchronized long generation(String task) {
+    return generations.getOrDefault(task, -1L);
+  }
+
   public synchronized Set<String> residentNames() {
     return new TreeSet<>(resident.keySet());
   }
@@ -78,6 +99,7 @@ public final class TaskRegistry implements AutoCloseable {
   /** Adds or replaces a task; a replaced adapter retires once its in-flight events are done. */
   public synchronized void register(TaskSpec spec) {
     known.put(spec.name(), spec);
+    generations.put(spec.name(), ++lastGeneration);
     retire(resident.remove(spec.name()));
     LOG.info("event=task_registered task={} adapter={}", spec.name(), spec.adapter());
   }
@@ -87,6 +109,7 @@ public final class TaskRegistry implements AutoCloseable {
     if (known.remove(task) == null) {
       return false;
     }
+    generations.remove(task);
     retire(resident.remove(task));
     LOG.info("event=task_unregistered task={}", task);
     return true;
@@ -104,7 +127,7 @@ public final class TaskRegistry implements AutoCloseable {
     Resident r = resident.get(task);
     if (r == null) {
       OrtLoraAdapter adapter = spec.adapter() == null ? null : load(spec.adapter());
-      r = new Resident(spec, adapter);
+      r = new Resident(spec, adapter, generations.get(task));
       resident.put(task, r);
     }
     r.users++; // before evicting, so the adapter being acquired is never the one evicted

@@ -70,7 +70,11 @@ public final class ResultJson {
         g.writeFieldName("attributes");
         JacksonCodec.encodeJson(c.attributes(), g);
       }
-      g.writeNumberField("batchSize", c.batchSize());
+      if (c.cached()) {
+        g.writeBooleanField("cached", true); // no inference run, so no batchSize
+      } else {
+        g.writeNumberField("batchSize", c.batchSize());
+      }
       Classification.Timings t = c.timings();
       g.writeObjectFieldStart("timingsMs");
       writeMs(g, "fetch", t.fetchNanos());

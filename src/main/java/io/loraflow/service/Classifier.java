@@ -1,6 +1,8 @@
 package io.loraflow.service;
 
 import io.loraflow.batch.MicroBatcher;
+import io.loraflow.batch.RowResult;
+import io.loraflow.cache.ResultCache;
 import io.loraflow.error.Reason;
 import io.loraflow.error.StageException;
 import io.loraflow.image.DecodeBudget;
@@ -27,10 +29,10 @@ import io.vertx.core.json.JsonArray;
 import java.util.function.IntConsumer;
 
 /**
- * Classifies one {@link ImageRequest}: fetch (with bounded retries of transient faults) → decode
- * → batch → inference → top-k. Shared by the Kafka path and {@code POST /v1/classify}, so both
- * answer alike. Failures are {@link StageException}s carrying the dead-letter reason and the
- * number of fetch attempts made.
+ * Classifies one {@link ImageRequest}: fetch (with bounded retries of transient faults) → result
+ * cache lookup (when enabled; a hit ends here) → decode → batch → inference → top-k. Shared by the
+ * Kafka path and {@code POST /v1/classify}, so both answer alike. Failures are
+ * {@link StageException}s carrying the dead-letter reason and the number of fetch attempts made.
  *
  * <p>Concurrency: event loop; decoding runs on the decode workers.
  */
@@ -45,6 +47,10 @@ public final class Classifier {
   private final TaskRegistry tasks;
   private final ModelPackage model;
   private final Device device;
+  /** Null when cache.enabled is false. */
+  private final ResultCache cache;
+  /** The model's part of the cache key. */
+  private final String modelVersion;
   private final int defaultTopK;
   private final int fetchRetries;
   private final long fetchBackoffMs;
@@ -62,6 +68,8 @@ public final class Classifier {
     this.tasks = parts.tasks();
     this.model = parts.model();
     this.device = parts.device();
+    this.cache = parts.cache();
+    this.modelVersion = model.name() + " " + model.version();
     this.defaultTopK = defaultTopK;
     this.fetchRetries = fetchRetries;
     this.fetchBackoffMs = fetchBackoffMs;
@@ -71,7 +79,7 @@ public final class Classifier {
   /** The collaborators, built by {@link ClassifierService}. */
   record Parts(ImageFetcher fetcher, ImageDecoder decoder, Preprocessor preprocessor,
       WorkerChunks workers, DecodeBudget budget, MicroBatcher<TaskRegistry.Resident> batcher, ModelPackage model,
-      Device device, TaskRegistry tasks) {
+      Device device, TaskRegistry tasks, ResultCache cache) {
   }
 
   /**
@@ -86,7 +94,7 @@ public final class Classifier {
     if (request.expired()) {
       return Future.failedFuture(expired(request));
     }
-    Work work = new Work(task);
+    Work work = new Work(task, request.topK() != null ? request.topK() : defaultTopK);
     ImageReference ref = null;
     if (request.inlineBytes() == null) {
       try {
@@ -121,6 +129,9 @@ public final class Classifier {
           work.decodedNanos = System.nanoTime();
           metrics.stage(Stage.FETCH, work.fetchedNanos - work.startNanos);
           metrics.stage(Stage.DECODE, work.decodedNanos - work.fetchedNanos);
+          if (work.cached != null) {
+            return Future.<RowResult>succeededFuture(null); // answered now: a deadline cannot have passed
+          }
           long size = image.pixels().length;
           if (request.expired()) {
             budget.released(size);
@@ -130,18 +141,16 @@ public final class Classifier {
               .andThen(ar -> budget.released(size));
         })
         .map(row -> {
-          metrics.stage(Stage.QUEUE, row.queueNanos());
-          metrics.stage(Stage.INFERENCE, row.inferenceNanos());
-          TopK.Prediction p = TopK.of(row.output(), model.outputIsLogits(), work.adapter.spec().labels(),
-              request.topK() != null ? request.topK() : defaultTopK);
+          TopK.Prediction p = row == null ? work.cached : predict(work, row);
           if (work.thumbnail != null) {
             metrics.recent().add(request.id(), new JsonArray(p.labels()), new JsonArray(p.scores()), work.thumbnail);
           }
           return new Classification(request.id(), p.labels(), p.scores(), model.name(), model.version(), task,
-              device.name(), request.attributes(), row.batchSize(),
+              device.name(), request.attributes(), row == null ? 0 : row.batchSize(),
               new Classification.Timings(work.fetchedNanos - work.startNanos, work.decodedNanos - work.fetchedNanos,
-                  row.queueNanos(), row.inferenceNanos(), System.nanoTime() - work.startNanos),
-              System.currentTimeMillis());
+                  row == null ? 0 : row.queueNanos(), row == null ? 0 : row.inferenceNanos(),
+                  System.nanoTime() - work.startNanos),
+              System.currentTimeMillis(), row == null);
         })
         .recover(e -> Future.failedFuture(e instanceof StageException ? e
             : new StageException(Reason.INTERNAL_ERROR, "unexpected error: " + e, false, e)))
@@ -160,15 +169,37 @@ public final class Classifier {
   private Future<DecodedImage> withinBudget(long fetched, java.util.concurrent.Callable<DecodedImage> job) {
     return budget.acquire().compose(v -> workers.submit(job)).andThen(ar -> {
       if (ar.succeeded()) {
-        budget.decoded(fetched, ar.result().pixels().length);
+        budget.decoded(fetched, ar.result() == null ? 0 : ar.result().pixels().length); // null: a cache hit
       } else {
         budget.failed(fetched);
       }
     });
   }
 
-  /** On a worker: takes the task's adapter (loading it if it is not resident) and decodes. */
+  /** Top-k of an inference row; stored in the cache under the adapter generation that computed it. */
+  private TopK.Prediction predict(Work work, RowResult row) {
+    metrics.stage(Stage.QUEUE, row.queueNanos());
+    metrics.stage(Stage.INFERENCE, row.inferenceNanos());
+    TopK.Prediction p = TopK.of(row.output(), model.outputIsLogits(), work.adapter.spec().labels(), work.k);
+    if (work.cacheKey != null) {
+      ResultCache.Key k = work.cacheKey;
+      cache.put(new ResultCache.Key(k.model(), k.task(), work.adapter.generation(), k.k(), k.sha256()), p);
+    }
+    return p;
+  }
+
+  /**
+   * On a worker: looks the bytes up in the result cache (a hit returns null, the answer in
+   * {@code work.cached}); else takes the task's adapter (loading it if it is not resident) and decodes.
+   */
   private DecodedImage decode(Work work, byte[] bytes, boolean wantThumbnail) throws ai.onnxruntime.OrtException {
+    if (cache != null) {
+      work.cacheKey = ResultCache.key(bytes, modelVersion, work.task, tasks.generation(work.task), work.k);
+      work.cached = cache.get(work.cacheKey);
+      if (work.cached != null) {
+        return null;
+      }
+    }
     work.adapter = tasks.acquire(work.task);
     if (work.adapter == null) {
       throw unknownTask(work.task);
@@ -186,15 +217,19 @@ public final class Classifier {
    */
   private static final class Work {
     final String task;
+    final int k;
     final long startNanos = System.nanoTime();
     int attempts = 1;
     long fetchedNanos;
     long decodedNanos;
     TaskRegistry.Resident adapter;
     String thumbnail;
+    ResultCache.Key cacheKey;
+    TopK.Prediction cached;
 
-    Work(String task) {
+    Work(String task, int k) {
       this.task = task;
+      this.k = k;
     }
   }
 

@@ -5,6 +5,7 @@ import static io.loraflow.config.LoraflowConfig.*;
 import io.loraflow.BuildInfo;
 import io.loraflow.batch.MicroBatcher;
 import io.loraflow.broker.BrokerWatch;
+import io.loraflow.cache.ResultCache;
 import io.loraflow.config.LoraflowConfig;
 import io.loraflow.http.HttpApi;
 import io.loraflow.http.TaskAdmin;
@@ -161,6 +162,16 @@ public final class ClassifierService extends VerticleBase {
     return set > 0 ? set : Runtime.getRuntime().maxMemory() / 4;
   }
 
+  /** The result cache with its metrics, or null when cache.enabled is false. */
+  private ResultCache resultCache() {
+    if (!config.getBoolean(CACHE_ENABLED)) {
+      return null;
+    }
+    ResultCache cache = new ResultCache(config.getInt(CACHE_MAX_ENTRIES), config.getLong(CACHE_TTL_MS));
+    cache.bindTo(metrics.registry());
+    return cache;
+  }
+
   private Future<Void> wire(ModelPackage model, int maxBatch) {
     decodeWorkers = vertx.createSharedWorkerExecutor("loraflow-decode", config.getInt(DECODE_THREADS));
     inference = new InferenceWorker(vertx, session, model.sampleValues(), metrics);
@@ -176,7 +187,7 @@ public final class ClassifierService extends VerticleBase {
         new Classifier.Parts(fetcher,
             new ImageDecoder(config.getLong(IMAGE_MAX_PIXELS)),
             new Preprocessor(PreprocessSpec.fromJson(model.preprocess())), new WorkerChunks(context, decodeWorkers, 8),
-            budget, batcher, model, session.device(), tasks),
+            budget, batcher, model, session.device(), tasks, resultCache()),
         config.getInt(RESULT_TOP_K), config.getInt(FETCH_RETRIES), config.getLong(FETCH_RETRY_BACKOFF_MS),
         metrics);
     Map<String, Object> producerProps = KafkaClients.producer(config);

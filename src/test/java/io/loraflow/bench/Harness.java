@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  *
  * <pre>
  * Harness [--smoke] [--vit-b16 DIR] [--minutes N] [--repeat K] [--out DIR] [--model DIR] [--decode FILE] [--max-rate R]
- *         [--cases small,photos,model,pipe,batching,latency,memory,fusion]
+ *         [--cases small,photos,model,pipe,batching,latency,memory,fusion,cache]
  * </pre>
  *
  * Cases: small-model-bound (bundled model: bare ORT vs end to end; and end to end vs {@link PlainLoop},
@@ -33,7 +33,8 @@ import java.util.stream.Stream;
  * on real JPEG photos), model-bound (ViT-B/16 with LoRA from the exporter, target 0.95), pipe-bound (a
  * generated near-free model end to end vs a Vert.x consume→produce passthrough with the same client
  * settings; the passthrough against kcat's), batching and threads, latency at 50 % of the max rate,
- * memory over a long run at high load, attention fusion (a note: measured by bench/fusion/run.sh).
+ * memory over a long run at high load, attention fusion (a note: measured by bench/fusion/run.sh), the
+ * result cache at 0/50/90 % duplicates ({@link CacheCase}).
  * Targets are issue 13's ({@code target}, {@code met}); issue 9's older ones are kept beside them
  * ({@code targetIssue9}, {@code metIssue9}). See docs/benchmarks.md.
  */
@@ -72,7 +73,7 @@ public final class Harness {
     String vitDir = opt(a, "--vit-b16", null);
     double minutes = Double.parseDouble(opt(a, "--minutes", smoke ? "0.08" : "10"));
     int repeat = Integer.parseInt(opt(a, "--repeat", smoke ? "1" : "2"));
-    List<String> cases = Arrays.asList(opt(a, "--cases", "small,photos,model,pipe,batching,latency,memory,fusion").split(","));
+    List<String> cases = Arrays.asList(opt(a, "--cases", "small,photos,model,pipe,batching,latency,memory,fusion,cache").split(","));
     Sizes sz = smoke
         ? new Sizes(1.0, 400, 600, 250, 1.0, 2.0, minutes * 60, 1.0, 16, 2.0, repeat, 0, 100, 300, 600)
         : new Sizes(10.0, 15000, 20000, 5000, 6.0, 30.0, minutes * 60, 10.0, 96, 20.0, repeat, 2, 1000, 150_000, 60_000);
@@ -298,6 +299,11 @@ public final class Harness {
           log("vit: " + rounds.getJsonObject(0).getDouble("ratio"));
         }
         results.put("modelBound", c);
+      }
+
+      // (8) result cache at 0, 50 and 90 % duplicates (issue 16) -------------------------------------
+      if (cases.contains("cache")) {
+        results.put("resultCache", CacheCase.run(runs, model, defaults, samples, sz.smallEvents()));
       }
 
       // (6) memory -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package io.loraflow.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonArray;
@@ -81,11 +82,22 @@ class HarnessSmokeTest {
     assertPositive(memory.getDouble("rssMbPeak"), "RSS " + memory);
     assertPositive(memory.getDouble("heapUsedMbPeak"), "heap " + memory);
 
+    JsonArray cache = cases.getJsonObject("resultCache").getJsonArray("rows");
+    assertEquals(4, cache.size(), "cache off, then on at 0, 50 and 90 % duplicates");
+    for (int i = 0; i < cache.size(); i++) {
+      JsonObject r = cache.getJsonObject(i);
+      assertPositive(r.getDouble("eventsPerSec"), "cache events/s " + r);
+      assertEquals(0L, r.getLong("deadLetters"), "cache: no dead letters " + r);
+    }
+    assertNull(cache.getJsonObject(0).getValue("hitRatio"), "no cache metrics with the cache off");
+    assertEquals(0.0, cache.getJsonObject(1).getDouble("hitRatio"), "0 % duplicates: no hits");
+    assertPositive(cache.getJsonObject(3).getDouble("hitRatio"), "90 % duplicates: hits");
+
     assertNotNull(cases.getJsonObject("attentionFusion").getString("status"));
     for (String heading : new String[] {"## Ratios", "## Small-model-bound", "## Pipe-bound", "## Batching and threads",
         "## Latency under load", "## Memory", "## Attention fusion", "### Plain poll loop",
         "### CPU µs per event by thread group", "## Issue 13 targets", "## Where time goes",
-        "## Photos: service vs plain poll loop"}) {
+        "## Photos: service vs plain poll loop", "## Result cache"}) {
       assertTrue(md.contains(heading), heading);
     }
   }

@@ -193,6 +193,21 @@ final class Markdown {
       }
       s.append("```\n\n");
     }
+    JsonObject cache = c.getJsonObject("resultCache");
+    if (cache != null) {
+      s.append("## Result cache\n\n").append(cache.getString("what")).append(".\n\n")
+          .append("| Cache | Duplicates | events/s | vs cache off | Hit ratio | JVM CPU ms/event |\n"
+              + "|---|---|---|---|---|---|\n");
+      for (Object o : cache.getJsonArray("rows")) {
+        JsonObject r = (JsonObject) o;
+        s.append("| ").append(r.getBoolean("cache") ? "on" : "off").append(" | ")
+            .append(Math.round(r.getDouble("duplicates") * 100)).append(" % | ").append(fmt(r.getDouble("eventsPerSec")))
+            .append(" | ").append(fmt(r.getDouble("vsCacheOff"))).append(" | ").append(fmt(r.getDouble("hitRatio")))
+            .append(" | ").append(fmt(r.getDouble("jvmCpuMsPerEvent")))
+            .append(" |\n");
+      }
+      s.append('\n');
+    }
     JsonObject f = c.getJsonObject("attentionFusion");
     if (f != null) {
       s.append("## Attention fusion\n\nStatus: ").append(f.getString("status")).append(". ").append(f.getString("note"))

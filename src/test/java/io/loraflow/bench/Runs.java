@@ -199,6 +199,10 @@ final class Runs {
         out.put("events", backlog).put("eventsPerSec", c.rate()).put("measuredSeconds", c.measuredSeconds())
             .put("complete", done).put("received", c.count()).put("deadLetters", c.deadLetters())
             .put("meanBatch", runs == 0 ? 0 : (double) results / runs);
+        io.micrometer.core.instrument.Gauge hitRatio = service.metrics().registry().find("loraflow.cache.hit.ratio").gauge();
+        if (hitRatio != null) {
+          out.put("cacheHitRatio", hitRatio.value());
+        }
         if (rec != null) {
           out.put("profile", Profiles.stop(rec, jfrDir));
         }

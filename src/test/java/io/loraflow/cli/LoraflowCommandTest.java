@@ -41,7 +41,7 @@ class LoraflowCommandTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"serve", "demo", "device", "config"})
+  @ValueSource(strings = {"serve", "demo", "device", "evaluate", "config"})
   void everyCommandAnswersHelp(String command) {
     assertEquals(0, run(command, "--help"), err.toString());
     assertTrue(out.toString().startsWith("Usage: loraflow " + command), out.toString());
@@ -51,7 +51,7 @@ class LoraflowCommandTest {
   @Test
   void helpListsTheCommandsAndSettings() {
     assertEquals(0, run("--help"));
-    for (String command : List.of("serve", "demo", "device", "config")) {
+    for (String command : List.of("serve", "demo", "device", "evaluate", "config")) {
       assertTrue(out.toString().contains("\n  " + command + " "), command + " missing from " + out);
     }
     out.getBuffer().setLength(0);
@@ -79,7 +79,7 @@ class LoraflowCommandTest {
       "device --seconds x                    | Invalid value for option '--seconds': 'x' is not an int",
       "device --inference-device tpu         | must be one of auto, cpu, cuda",
       "config --bogus                        | Unknown option: '--bogus'",
-      "sevre                   | Unknown command 'sevre'; the commands are serve, demo, device, config, help"})
+      "sevre                   | Unknown command 'sevre'; the commands are serve, demo, device, evaluate, config, help"})
   void usageErrorsAreOneLineAndExitTwo(String args, String expected) {
     assertEquals(2, run(args.strip().split("\\s+")), err.toString());
     String e = err.toString();

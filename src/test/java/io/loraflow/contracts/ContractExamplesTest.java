@@ -41,6 +41,18 @@ class ContractExamplesTest {
     }
   }
 
+  /** A result is cached or ran in a batch: "cached" is true when present, and not with a batchSize. */
+  @Test
+  void cachedIsTrueWhenPresent() throws IOException {
+    Validator v = Schemas.validator("classification-result.schema.json");
+    JsonObject cached = new JsonObject(Files.readString(SCHEMAS.resolve("classification-result.schema.json")))
+        .getJsonArray("examples").getJsonObject(1);
+    assertNull(Schemas.errors(v, cached));
+    assertTrue(Schemas.errors(v, cached.copy().put("cached", false)) != null);
+    assertTrue(Schemas.errors(v, cached.copy().put("cached", "yes")) != null);
+    assertTrue(Schemas.errors(v, cached.copy().put("batchSize", 1)) != null);
+  }
+
   /** The request and result shown under "Event contracts" in the README. */
   @Test
   void theReadmesExamplesValidate() throws IOException {
