@@ -22,14 +22,27 @@ import org.apache.kafka.common.header.Headers;
 public final class Event {
   private final ConsumerRecord<byte[], byte[]> record;
   private final PartitionOffsets partition;
-  private final long receivedNanos = System.nanoTime();
+  private final long receivedNanos;
   private ImageRequest request;
   private int attempts = 1;
   private EventSpan span = EventSpan.NONE;
 
   public Event(ConsumerRecord<byte[], byte[]> record, PartitionOffsets partition) {
+    this(record, partition, System.nanoTime());
+  }
+
+  private Event(ConsumerRecord<byte[], byte[]> record, PartitionOffsets partition, long receivedNanos) {
     this.record = record;
     this.partition = partition;
+    this.receivedNanos = receivedNanos;
+  }
+
+  /**
+   * An event for one of several requests this record holds (the records of an S3 notification):
+   * the same record, offset state and arrival time, with a request and fetch attempts of its own.
+   */
+  public Event entry() {
+    return new Event(record, partition, receivedNanos);
   }
 
   public String topic() {

@@ -18,14 +18,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Turns an input record into an {@link ImageRequest}, validating it against
  * {@code schemas/image-request.schema.json}. A record whose {@code content-type} header is
  * {@code image/*} is the image itself; a JSON object with {@code Records} is an S3 bucket
- * notification ({@link S3Notification}). Anything else that fails is {@code INVALID_EVENT}, with
- * the failing JSON path in the message.
+ * notification ({@link S3Notification}), which may ask for several classifications. Anything else
+ * that fails is {@code INVALID_EVENT}, with the failing JSON path in the message.
  */
 public final class RequestParser {
   private final Validator validator;
@@ -35,29 +36,66 @@ public final class RequestParser {
     this.validator = Schemas.validator("image-request.schema.json");
   }
 
-  /** {@code defaultId} is used when the request has none (topic-partition-offset). */
-  public ImageRequest parse(Buffer value, Map<String, String> headers, String defaultId) {
+  /**
+   * One of the requests a record holds. {@link #request} returns it, or throws
+   * {@link NotClassified} when this part asks for nothing, or a {@link StageException} when it alone
+   * is refused.
+   */
+  @FunctionalInterface
+  public interface Part {
+    ImageRequest request();
+  }
+
+  /**
+   * The requests of a record, in order: one, or one per record of an S3 notification. Throws
+   * when the record as a whole is refused ({@link StageException}) or asks for nothing
+   * ({@link NotClassified}). {@code defaultId} is used when the request has none
+   * (topic-partition-offset).
+   */
+  public List<Part> parseAll(Buffer value, Map<String, String> headers, String defaultId) {
     String contentType = headers.getOrDefault("content-type", "");
     if (contentType.toLowerCase().startsWith("image/")) {
       if (value == null || value.length() == 0) {
         throw new StageException(Reason.INVALID_EVENT, "record has content-type " + contentType
             + " but an empty value");
       }
-      return new ImageRequest(headers.getOrDefault("id", defaultId), null, value, null,
+      ImageRequest inline = new ImageRequest(headers.getOrDefault("id", defaultId), null, value, null,
           headers.get("task"), null, null);
+      return List.of(() -> inline);
     }
     if (value == null || value.length() == 0) {
       throw new StageException(Reason.INVALID_EVENT, "empty record value: expected a JSON image request");
     }
-    JsonObject json;
+    JsonObject json = json(value);
+    if (S3Notification.isNotification(json)) {
+      return notifications.toRequests(json);
+    }
+    ImageRequest request = request(json, defaultId);
+    return List.of(() -> request);
+  }
+
+  /**
+   * The one request of a record (an HTTP request's body): a notification with several records
+   * is refused. {@code defaultId} is used when the request has none.
+   */
+  public ImageRequest parse(Buffer value, Map<String, String> headers, String defaultId) {
+    List<Part> parts = parseAll(value, headers, defaultId);
+    if (parts.size() > 1) {
+      throw new StageException(Reason.INVALID_EVENT, "S3 notification with " + parts.size()
+          + " records: send one at a time");
+    }
+    return parts.get(0).request();
+  }
+
+  private static JsonObject json(Buffer value) {
     try {
-      json = new JsonObject(value);
+      return new JsonObject(value);
     } catch (DecodeException | ClassCastException e) {
       throw new StageException(Reason.INVALID_EVENT, "value is not a JSON object: " + e.getMessage());
     }
-    if (S3Notification.isNotification(json)) {
-      return notifications.toRequest(json);
-    }
+  }
+
+  private ImageRequest request(JsonObject json, String defaultId) {
     OutputUnit result = plainlyValid(json) ? null : validator.validate(json);
     if (result != null && !result.getValid()) {
       throw new StageException(Reason.INVALID_EVENT, "request does not match image-request.schema.json: "

@@ -8,19 +8,29 @@ import io.vertx.json.schema.OutputUnit;
 import io.vertx.json.schema.Validator;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * Reads an S3 bucket notification (AWS S3, MinIO, Ceph RGW) as an image request, against
- * {@code schemas/s3-notification.schema.json}: its one {@code ObjectCreated} record becomes a
+ * Reads an S3 bucket notification (AWS S3, MinIO, Ceph RGW) as image requests, against
+ * {@code schemas/s3-notification.schema.json}: each of its {@code ObjectCreated} records becomes a
  * classification of {@code s3://bucket/key}, the key URL-decoded exactly ({@code +} is a space,
- * {@code %2B} a plus). The request's id is that reference with its {@code ?versionId=}, so a
- * replayed notification has the same id; the event name and sequencer go to its attributes.
+ * {@code %2B} a plus). A request's id is that reference with its {@code ?versionId=}, so a
+ * replayed notification has the same ids; the event name and sequencer go to its attributes.
  *
- * <p>One input record has one outcome, so a notification with several records is
- * {@code INVALID_EVENT}: a dead letter saying so. A notification of another event (a delete) and
- * S3's test event ask for nothing: {@link NotClassified}, counted, no outcome. Stateless.
+ * <p>A notification of another event (a delete) and S3's test event ask for nothing: their part is
+ * {@link NotClassified}, counted, no outcome. A record whose key is not URL-encoded is refused on
+ * its own; a notification that does not match the schema, or holds more than
+ * {@value #MAX_RECORDS} records, is refused as a whole. Stateless.
  */
 final class S3Notification {
+  /**
+   * Records one notification may hold. S3, MinIO and Ceph send one per message; a producer that
+   * batches (EventBridge, a Lambda) sends a few. All of one input record's images are classified
+   * under its one in-flight slot, so this bounds the work a single record can bring.
+   */
+  static final int MAX_RECORDS = 100;
+
   private final Validator validator = RequestParser.Schemas.validator("s3-notification.schema.json");
 
   /** True for a JSON object that is a notification rather than an image request. */
@@ -33,21 +43,32 @@ final class S3Notification {
     return "s3:TestEvent".equals(json.getValue("Event")) && !json.containsKey("Records");
   }
 
-  ImageRequest toRequest(JsonObject json) {
+  /** One part per notification record, in their order. */
+  List<RequestParser.Part> toRequests(JsonObject json) {
     if (isTestEvent(json)) {
       throw new NotClassified("s3_test_event", "S3 test event: nothing to classify");
     }
-    if (json.getValue("Records") instanceof JsonArray array && array.size() > 1) {
+    if (json.getValue("Records") instanceof JsonArray array && array.size() > MAX_RECORDS) {
       throw new StageException(Reason.INVALID_EVENT, "S3 notification with " + array.size()
-          + " records: only single-record notifications are accepted (one input record, one "
-          + "outcome; S3, MinIO and Ceph send one record per message)");
+          + " records, more than " + MAX_RECORDS + ": split it into notifications of at most "
+          + MAX_RECORDS + " records");
     }
     OutputUnit result = validator.validate(json);
     if (!result.getValid()) {
       throw new StageException(Reason.INVALID_EVENT, "notification does not match "
           + "s3-notification.schema.json: " + RequestParser.describe(result));
     }
-    JsonObject record = json.getJsonArray("Records").getJsonObject(0);
+    JsonArray records = json.getJsonArray("Records");
+    List<RequestParser.Part> parts = new ArrayList<>(records.size());
+    for (int i = 0; i < records.size(); i++) {
+      JsonObject record = records.getJsonObject(i);
+      int index = i;
+      parts.add(() -> toRequest(record, index));
+    }
+    return parts;
+  }
+
+  private static ImageRequest toRequest(JsonObject record, int index) {
     String event = record.getString("eventName");
     if (!event.startsWith("s3:ObjectCreated:") && !event.startsWith("ObjectCreated:")) {
       throw new NotClassified("s3_not_object_created", "S3 notification for " + event
@@ -59,8 +80,8 @@ final class S3Notification {
     try {
       key = URLDecoder.decode(object.getString("key"), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw new StageException(Reason.INVALID_EVENT, "at /Records/0/s3/object/key: not URL-encoded: "
-          + object.getString("key"));
+      throw new StageException(Reason.INVALID_EVENT, "at /Records/" + index + "/s3/object/key: "
+          + "not URL-encoded: " + object.getString("key"));
     }
     String version = object.getString("versionId");
     String ref = "s3://" + s3.getJsonObject("bucket").getString("name") + "/" + key

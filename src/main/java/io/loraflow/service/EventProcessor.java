@@ -16,6 +16,8 @@ import io.loraflow.publish.Publisher;
 import io.loraflow.tracing.EventTracer;
 import io.vertx.core.Future;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -23,9 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes one {@link Event} to exactly one outcome: a result on the output topic, or a dead letter
- * naming the reason. The returned future completes when that outcome is acknowledged by the
- * broker. Whatever the record holds, and whatever a stage throws, the event ends in an outcome:
+ * Takes one {@link Event} to exactly one outcome per request it holds (one, or one per record of
+ * an S3 notification; a notification record that asks for nothing has none): a result on the
+ * output topic, or a dead letter naming the reason. The returned future completes when those
+ * outcomes are acknowledged by the broker. Whatever the record holds, and whatever a stage throws, the event ends in an outcome:
  * an unexpected exception is an {@code INTERNAL_ERROR} dead letter, a result the producer refuses
  * ({@code max.request.size}, say) a {@code PUBLISH_FAILED} one, and a dead letter too large to
  * send goes without its value. The future fails only when the publisher gave the send up
@@ -77,18 +80,80 @@ final class EventProcessor {
     this.tracer = tracer;
   }
 
+  /**
+   * Takes {@code event} to its outcomes: one, or one per request it holds (an S3 notification's
+   * records, each with an event of its own). They are classified one after another, so a record
+   * brings one image at a time whatever it holds and {@code max.in.flight} still bounds the
+   * images in flight; once all are, their outcomes are sent together, in one turn of the event
+   * loop, so under {@code exactly_once} they land in one transaction with the record's position.
+   * The future completes once every outcome is acknowledged, and fails when any was abandoned:
+   * the record's offset is not committed and a share group's record not accepted, so it is read
+   * again whole.
+   */
   Future<Void> process(Event event) {
     event.span(tracer.start(event));
     long start = event.receivedNanos(); // latency counts the wait for an in-flight slot too
-    PartitionSequencer.Slot slot = sequencer == null ? null
-        : sequencer.next(event.partitionState()); // one state per partition assignment
-    Future<Classification> classified;
-    try {
-      classified = classify(event);
-    } catch (RuntimeException e) {
-      classified = Future.failedFuture(e);
+    List<RequestParser.Part> parts = parts(event);
+    List<Event> entries = parts.size() == 1 ? List.of(event)
+        : parts.stream().map(p -> event.entry()).toList();
+    List<PartitionSequencer.Slot> slots = new ArrayList<>(entries.size());
+    for (Event entry : entries) { // in input order, so results keep it under ordering=partition
+      slots.add(sequencer == null ? null : sequencer.next(entry.partitionState()));
     }
-    Future<Void> outcome = classified.transform(ar -> {
+    List<Future<Classification>> classified = new ArrayList<>(entries.size());
+    Future<Void> previous = Future.succeededFuture();
+    for (int i = 0; i < entries.size(); i++) {
+      Event entry = entries.get(i);
+      RequestParser.Part part = parts.get(i);
+      previous = previous.transform(ar -> {
+        Future<Classification> next = classify(entry, part);
+        classified.add(next);
+        return next.transform(done -> Future.<Void>succeededFuture());
+      });
+    }
+    return previous.compose(v -> {
+      List<Future<Void>> outcomes = new ArrayList<>(entries.size());
+      for (int i = 0; i < entries.size(); i++) {
+        outcomes.add(outcome(entries.get(i), classified.get(i), slots.get(i), start));
+      }
+      return outcomes.size() == 1 ? outcomes.get(0) : Future.join(outcomes).<Void>mapEmpty();
+    }).onComplete(ar -> event.span().end(ar.cause())); // an S3 notification's entries carry no span of their own
+  }
+
+  /** The record's requests; a record refused as a whole is one part that throws why. */
+  private List<RequestParser.Part> parts(Event event) {
+    try {
+      if (maxDeliveries > 0 && event.deliveryCount() > maxDeliveries) {
+        // Every earlier try ended without an outcome: the record itself may be what kills us.
+        throw new StageException(Reason.DELIVERY_LIMIT, "delivered " + event.deliveryCount()
+            + " times, more than share.max.deliveries=" + maxDeliveries + "; each earlier try ended "
+            + "without an outcome (the instance holding it crashed or stopped)");
+      }
+      return parser.parseAll(event.valueBuffer(), event.textHeaders(), event.coordinates());
+    } catch (RuntimeException e) {
+      return List.of(() -> {
+        throw e;
+      });
+    }
+  }
+
+  private Future<Classification> classify(Event event, RequestParser.Part part) {
+    try {
+      ImageRequest request = part.request();
+      if (maxAgeMs > 0 && event.timestamp() >= 0) { // -1: the record has no timestamp
+        request = request.withDeadline(Instant.ofEpochMilli(event.timestamp()).plusMillis(maxAgeMs));
+      }
+      event.request(request);
+      return classifier.classify(request, event::attempts);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** Sends the outcome of one classification: a result, a dead letter, or none (skipped). */
+  private Future<Void> outcome(Event event, Future<Classification> classified, PartitionSequencer.Slot slot,
+      long start) {
+    return classified.transform(ar -> {
       try {
         if (ar.failed() && ar.cause() instanceof NotClassified skip) {
           return skip(skip, slot);
@@ -99,22 +164,6 @@ final class EventProcessor {
         return deadLetter(event, asStageException(e), slot, start);
       }
     });
-    return outcome.onComplete(ar -> event.span().end(ar.cause()));
-  }
-
-  private Future<Classification> classify(Event event) {
-    if (maxDeliveries > 0 && event.deliveryCount() > maxDeliveries) {
-      // Every earlier try ended without an outcome: the record itself may be what kills us.
-      throw new StageException(Reason.DELIVERY_LIMIT, "delivered " + event.deliveryCount()
-          + " times, more than share.max.deliveries=" + maxDeliveries + "; each earlier try ended without an "
-          + "outcome (the instance holding it crashed or stopped)");
-    }
-    ImageRequest request = parser.parse(event.valueBuffer(), event.textHeaders(), event.coordinates());
-    if (maxAgeMs > 0 && event.timestamp() >= 0) { // -1: the record has no timestamp
-      request = request.withDeadline(Instant.ofEpochMilli(event.timestamp()).plusMillis(maxAgeMs));
-    }
-    event.request(request);
-    return classifier.classify(request, event::attempts);
   }
 
   private Future<Void> publishResult(Event event, Classification result, PartitionSequencer.Slot slot, long start) {

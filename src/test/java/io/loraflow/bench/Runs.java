@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -113,17 +114,31 @@ final class Runs {
   }
 
   static byte[] event(String id, Path image, long t) {
-    return new JsonObject().put("id", id).put("image", image.toAbsolutePath().toString())
+    return event(id, filePath(image), t);
+  }
+
+  private static byte[] event(String id, String reference, long t) {
+    return new JsonObject().put("id", id).put("image", reference)
         .put("attributes", new JsonObject().put("t", t)).encode().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** An image's reference as a plain file path. */
+  static String filePath(Path image) {
+    return image.toAbsolutePath().toString();
   }
 
   /** Writes {@code n} image requests (plain file paths) to {@code topic}, acknowledged. */
   static void fill(String topic, int n, List<Path> images) {
+    fill(topic, n, images, Runs::filePath);
+  }
+
+  /** Writes {@code n} image requests to {@code topic}, each image named by {@code reference}. */
+  static void fill(String topic, int n, List<Path> images, Function<Path, String> reference) {
     try (KafkaProducer<byte[], byte[]> p = producer(true)) {
       for (int i = 0; i < n; i++) {
         String id = "b-" + i;
         p.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8),
-            event(id, images.get(i % images.size()), 0)));
+            event(id, reference.apply(images.get(i % images.size())), 0)));
       }
       p.flush();
     }
@@ -174,6 +189,13 @@ final class Runs {
    */
   JsonObject service(Path model, Map<String, String> overrides, List<Path> images, int backlog,
       double pacedRate, double pacedSeconds, String profile) throws Exception {
+    return service(model, overrides, images, Runs::filePath, backlog, pacedRate, pacedSeconds, profile);
+  }
+
+  /** {@link #service} with the backlog's images named by {@code reference}. */
+  JsonObject service(Path model, Map<String, String> overrides, List<Path> images,
+      Function<Path, String> reference, int backlog, double pacedRate, double pacedSeconds, String profile)
+      throws Exception {
     Topics t = Topics.create("svc");
     Map<String, String> s = settings(t, model, images);
     s.putAll(overrides);
@@ -184,7 +206,7 @@ final class Runs {
         .put("decode.threads", config.getInt(LoraflowConfig.DECODE_THREADS))
         .put("inference.threads", config.getInt(LoraflowConfig.INFERENCE_THREADS))
         .put("max.in.flight", config.getInt(LoraflowConfig.MAX_IN_FLIGHT)));
-    fill(t.in(), backlog, images);
+    fill(t.in(), backlog, images, reference);
     ClassifierService service = new ClassifierService(config);
     try (Collector c = new Collector(TestBroker.bootstrapServers(), t.out(), t.dlq(), Math.max(1, backlog / 5),
         backlog, false)) {

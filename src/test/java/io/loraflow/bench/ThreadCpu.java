@@ -40,6 +40,8 @@ final class ThreadCpu {
       new String[] {"producer I/O (kafka-producer-network)", "kafka-producer-"},
       new String[] {"consumer (loraflow-poll)", "loraflow-poll", "vert.x-kafka-co"},
       new String[] {"Vert.x workers", "vert.x-worker-t"},
+      new String[] {"S3 client I/O (aws-java-sdk)", "aws-java-sdk-", "sdk-async-resp"},
+      new String[] {"S3Proxy (Jetty, jclouds; issue 21's probe)", "S3Proxy-", "qtp", "user thread"},
       new String[] {"plain loop (bench-plain-loop, runs ORT)", "bench-plain-loo"},
       new String[] {"result collector (bench-collector)", "bench-collector"},
       new String[] {"JVM (GC, JIT)", "GC Thread", "G1 ", "C1 CompilerThre", "C2 CompilerThre", "VM ",

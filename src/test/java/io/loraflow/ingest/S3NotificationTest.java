@@ -10,6 +10,7 @@ import io.loraflow.fetch.ImageReference;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -72,10 +73,36 @@ class S3NotificationTest {
     assertEquals("s3_test_event", test.reason());
   }
 
+  /** Each record is a part of its own: a request, a skip or a refusal of that record alone. */
   @Test
-  void severalRecordsAndBrokenOnesAreRefusedWithTheReason() {
+  void severalRecordsAreOnePartEach() {
+    List<RequestParser.Part> parts = parser.parseAll(notification(record("s3:ObjectCreated:Put", "images", "a.png"),
+        record("s3:ObjectRemoved:Delete", "images", "a.png"), record("s3:ObjectCreated:Put", "images", "bad%zz"),
+        record("s3:ObjectCreated:Post", "other", "b+c.png")).toBuffer(), Map.of(), "images-0-7");
+    assertEquals(4, parts.size());
+    assertEquals("s3://images/a.png", parts.get(0).request().id());
+    assertEquals("s3_not_object_created", assertThrows(NotClassified.class, () -> parts.get(1).request()).reason());
+    StageException bad = assertThrows(StageException.class, () -> parts.get(2).request());
+    assertTrue(bad.getMessage().contains("at /Records/2/s3/object/key: not URL-encoded"), bad.getMessage());
+    assertEquals("s3://other/b c.png", parts.get(3).request().image());
+  }
+
+  @Test
+  void overTheCapOrOverHttpSeveralRecordsAreRefusedWhole() {
+    JsonObject[] many = new JsonObject[S3Notification.MAX_RECORDS + 1];
+    java.util.Arrays.fill(many, record("s3:ObjectCreated:Put", "images", "a.png"));
+    StageException over = assertThrows(StageException.class,
+        () -> parser.parseAll(notification(many).toBuffer(), Map.of(), "x"));
+    assertEquals(Reason.INVALID_EVENT, over.reason());
+    assertTrue(over.getMessage().contains("101 records, more than 100"), over.getMessage());
+    assertEquals(S3Notification.MAX_RECORDS, parser.parseAll(notification(java.util.Arrays.copyOf(many,
+        S3Notification.MAX_RECORDS)).toBuffer(), Map.of(), "x").size());
     assertTrue(refused(notification(record("s3:ObjectCreated:Put", "images", "a.png"),
-        record("s3:ObjectCreated:Put", "images", "b.png"))).getMessage().contains("2 records"));
+        record("s3:ObjectCreated:Put", "images", "b.png"))).getMessage().contains("2 records: send one at a time"));
+  }
+
+  @Test
+  void brokenNotificationsAreRefusedWithTheReason() {
     JsonObject noKey = notification(record("s3:ObjectCreated:Put", "images", "a.png"));
     noKey.getJsonArray("Records").getJsonObject(0).getJsonObject("s3").getJsonObject("object")
         .remove("key");

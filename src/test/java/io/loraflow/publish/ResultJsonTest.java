@@ -15,7 +15,7 @@ class ResultJsonTest {
   private static Classification withAttributes(JsonObject attributes) {
     return new Classification("id-1", List.of("cat", "dog"), List.of(0.75, 0.125), "m", "1", "default", "CPU",
         attributes, 3, new Classification.Timings(1_234_567, 2_000_000, 5, 999_999_999, 1_002_345_678),
-        1_700_000_000_123L);
+        1_700_000_000_123L, false);
   }
 
   @Test

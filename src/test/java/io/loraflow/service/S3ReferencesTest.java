@@ -15,7 +15,6 @@ import io.loraflow.testkit.TestImages;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
@@ -29,9 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -119,7 +115,6 @@ class S3ReferencesTest {
       for (int i = 0; i < images.size(); i++) {
         store.put("images", i + ".png", Files.readAllBytes(images.get(i)));
       }
-      int upstream = Integer.parseInt(store.endpoint().substring(store.endpoint().lastIndexOf(':') + 1));
       HttpClient client = proxyVertx.createHttpClient();
       AtomicInteger slowDowns = new AtomicInteger();
       HttpServer faulty = proxyVertx.createHttpServer().requestHandler(req -> {
@@ -128,14 +123,7 @@ class S3ReferencesTest {
           req.response().setStatusCode(503).putHeader("Content-Type", "application/xml")
               .end("<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>");
         } else if (!req.path().startsWith("/images/stall")) {
-          client.request(new RequestOptions().setMethod(req.method()).setHost("127.0.0.1")
-                  .setPort(upstream).setURI(req.uri()).setHeaders(req.headers()))
-              .compose(up -> up.send())
-              .onSuccess(up -> {
-                req.response().setStatusCode(up.statusCode()).headers().setAll(up.headers());
-                up.body().onSuccess(b -> req.response().end(b));
-              })
-              .onFailure(err -> req.response().setStatusCode(502).end());
+          store.forward(client, req);
         }
       }).listen(0, "127.0.0.1").await();
 
@@ -174,23 +162,15 @@ class S3ReferencesTest {
     Path model = OnnxModels.writePackage(tmp.resolve("model"), "s3", 32, 0);
     TestBroker.Pipeline topics = TestBroker.pipeline(1);
     Map<String, String> s = topics.settings(model, tmp);
-    s.put(LoraflowConfig.FETCH_S3_ALLOWED_BUCKETS, "images");
-    s.put(LoraflowConfig.FETCH_S3_ENDPOINT, endpoint);
-    s.put(LoraflowConfig.FETCH_S3_PATH_STYLE, "true");
-    s.put(LoraflowConfig.FETCH_S3_REGION, "us-east-1");
+    S3Store.configure(s, endpoint);
     s.put(LoraflowConfig.FETCH_MAX_BYTES, "200000");
     s.putAll(extra);
     Vertx vertx = Vertx.vertx();
     try {
       ClassifierService service = new ClassifierService(LoraflowConfig.of(s));
       vertx.deployVerticle(service).await();
-      try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
-          TestBroker.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
-        for (Map<String, String> events : List.of(bad, skipped, healthy)) {
-          for (Map.Entry<String, String> e : events.entrySet()) {
-            producer.send(new ProducerRecord<>(topics.in(), e.getKey(), e.getValue())).get();
-          }
-        }
+      for (Map<String, String> events : List.of(bad, skipped, healthy)) {
+        TestBroker.send(topics.in(), events);
       }
       int expected = bad.size() + healthy.size();
       List<Out> outs = OutputCollector.collect(List.of(topics.out(), topics.dlq()),

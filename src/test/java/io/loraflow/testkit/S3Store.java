@@ -1,6 +1,11 @@
 package io.loraflow.testkit;
 
+import io.loraflow.config.LoraflowConfig;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.RequestOptions;
 import java.net.URI;
+import java.util.Map;
 import java.util.Properties;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
@@ -60,6 +65,32 @@ public final class S3Store implements AutoCloseable {
 
   public String endpoint() {
     return "http://127.0.0.1:" + proxy.getPort();
+  }
+
+  /**
+   * Service settings that read bucket {@code images} through {@code endpoint} (this store, or a
+   * proxy in front of it), path-style, in us-east-1.
+   */
+  public static void configure(Map<String, String> settings, String endpoint) {
+    settings.put(LoraflowConfig.FETCH_S3_ALLOWED_BUCKETS, "images");
+    settings.put(LoraflowConfig.FETCH_S3_ENDPOINT, endpoint);
+    settings.put(LoraflowConfig.FETCH_S3_PATH_STYLE, "true");
+    settings.put(LoraflowConfig.FETCH_S3_REGION, "us-east-1");
+  }
+
+  /**
+   * Passes {@code req} on to this store and its answer back, for a proxy in front of it; the Host
+   * header is kept, so the request's signature still matches.
+   */
+  public void forward(HttpClient client, HttpServerRequest req) {
+    client.request(new RequestOptions().setMethod(req.method()).setHost("127.0.0.1").setPort(proxy.getPort())
+            .setURI(req.uri()).setHeaders(req.headers()))
+        .compose(up -> up.send())
+        .onSuccess(up -> {
+          req.response().setStatusCode(up.statusCode()).headers().setAll(up.headers());
+          up.body().onSuccess(b -> req.response().end(b));
+        })
+        .onFailure(err -> req.response().setStatusCode(502).end());
   }
 
   public S3Store bucket(String name) {

@@ -9,6 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * The one real Kafka broker of a test JVM, started on first use (~3 s) and stopped by a JVM
@@ -70,6 +73,16 @@ public final class TestBroker {
   public static String createTopic(String name, int partitions) {
     Topics.createAndAwait(admin(), List.of(new NewTopic(name, partitions, (short) 1)));
     return name;
+  }
+
+  /** Produces {@code records} (key to value, in their order) to {@code topic}, each acknowledged. */
+  public static void send(String topic, Map<String, String> records) throws Exception {
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
+        bootstrapServers()), new StringSerializer(), new StringSerializer())) {
+      for (Map.Entry<String, String> e : records.entrySet()) {
+        producer.send(new ProducerRecord<>(topic, e.getKey(), e.getValue())).get();
+      }
+    }
   }
 
   /** A name no other test in this or an earlier run on the same broker uses: prefix-run-n. */
