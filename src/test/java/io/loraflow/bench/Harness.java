@@ -76,7 +76,7 @@ public final class Harness {
     List<String> cases = Arrays.asList(opt(a, "--cases", "small,photos,model,pipe,batching,latency,memory,fusion,cache").split(","));
     Sizes sz = smoke
         ? new Sizes(1.0, 400, 600, 250, 1.0, 2.0, minutes * 60, 1.0, 16, 2.0, repeat, 0, 100, 300, 600)
-        : new Sizes(10.0, 15000, 20000, 5000, 6.0, 30.0, minutes * 60, 10.0, 96, 20.0, repeat, 2, 1000, 150_000, 60_000);
+        : new Sizes(10.0, 15000, 20000, 5000, 6.0, 30.0, minutes * 60, 10.0, 96, 20.0, repeat, 2, 1000, 300_000, 100_000);
 
     Files.createDirectories(out);
     Path jfr = out.resolve("jfr");
