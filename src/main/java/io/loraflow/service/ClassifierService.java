@@ -3,6 +3,7 @@ package io.loraflow.service;
 import static io.loraflow.config.LoraflowConfig.*;
 
 import io.loraflow.BuildInfo;
+import io.loraflow.batch.BatchRunner;
 import io.loraflow.batch.MicroBatcher;
 import io.loraflow.broker.BrokerWatch;
 import io.loraflow.config.LoraflowConfig;
@@ -44,6 +45,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +62,8 @@ public final class ClassifierService extends VerticleBase {
   /** One compiled request schema for Kafka records and HTTP requests (both on the event loop). */
   private final RequestParser parser = new RequestParser();
   private final ServiceStatus status;
+  /** Wrapped around the inference stage: identity, except in tests that stand in a slower device. */
+  private final UnaryOperator<BatchRunner<TaskRegistry.Resident>> device;
   private InferenceSession session;
   private WorkerExecutor decodeWorkers;
   private InferenceWorker inference;
@@ -80,7 +84,18 @@ public final class ClassifierService extends VerticleBase {
 
   /** {@code registry} is shared with the Vert.x metrics module when the caller enables it. */
   public ClassifierService(LoraflowConfig config, MeterRegistry registry) {
+    this(config, registry, UnaryOperator.identity());
+  }
+
+  /**
+   * As above, with {@code device} wrapped around the inference stage. Tests use it to make each
+   * batch take a fixed wall time, as a GPU would, where the test model is near free: a seam in
+   * code, not a setting, so no deployment can slow itself by mistake.
+   */
+  public ClassifierService(LoraflowConfig config, MeterRegistry registry,
+      UnaryOperator<BatchRunner<TaskRegistry.Resident>> device) {
     this.config = config;
+    this.device = device;
     this.metrics = new ServiceMetrics(registry);
     this.status = new ServiceStatus(metrics, config.getInt(MAX_IN_FLIGHT), config.getString(GROUP_TYPE),
         () -> modelReady,
@@ -149,7 +164,7 @@ public final class ClassifierService extends VerticleBase {
         Set.copyOf(config.getList(ADAPTERS_PINNED)), config.getInt(ADAPTERS_MAX_RESIDENT));
     MicroBatcher<TaskRegistry.Resident> batcher = new MicroBatcher<>(context, maxBatch,
         config.getLong(MAX_QUEUE_DELAY_MS), 2, model.sampleValues(), () -> session.allocate(maxBatch),
-        inference.executor(), inference);
+        inference.executor(), device.apply(inference));
     classifier = new Classifier(vertx,
         new Classifier.Parts(fetcher,
             new ImageDecoder(config.getLong(IMAGE_MAX_PIXELS)),
