@@ -25,6 +25,7 @@ import io.loraflow.inference.TaskRegistry;
 import io.loraflow.ingest.InFlightGate;
 import io.loraflow.ingest.Ingest;
 import io.loraflow.ingest.RecordIngest;
+import io.loraflow.share.ShareBacklog;
 import io.loraflow.share.ShareGroupSetup;
 import io.loraflow.share.ShareIngest;
 import io.loraflow.ingest.RequestParser;
@@ -140,8 +141,10 @@ public final class ClassifierService extends VerticleBase {
         })
         .compose(v -> ingest.start())
         .onSuccess(v -> {
-          if (ingest instanceof RecordIngest records) { // Micrometer has no binder for a share consumer
+          if (ingest instanceof RecordIngest records) {
             new KafkaClientMetrics(records.pollLoop().metricsSource()).bindTo(metrics.registry());
+          } else if (ingest instanceof ShareIngest share) {
+            new KafkaClientMetrics(share.metricsSource()).bindTo(metrics.registry());
           }
         })
         .onSuccess(v -> LOG.info("event=started input={} output={} dlq={} group={} groupType={} device={} tasks={} "
@@ -186,7 +189,9 @@ public final class ClassifierService extends VerticleBase {
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
     ingest = shareGroup()
         ? new ShareIngest(vertx, KafkaClients.shareConsumer(config), config.getString(INPUT_TOPIC), gate,
-            processor::process, metrics.registry(), this::fail)
+            processor::process, new ShareBacklog(vertx, KafkaClients.admin(config), config.getString(GROUP_ID),
+                config.getString(INPUT_TOPIC), config.getString(SHARE_AUTO_OFFSET_RESET)), metrics.registry(),
+            this::fail)
         : new RecordIngest(vertx, KafkaClients.consumer(config), config.getString(INPUT_TOPIC), gate,
             publishing.sink(), config.getLong(COMMIT_INTERVAL_MS), processor::process, this::fail);
     brokerWatch = new BrokerWatch(vertx, KafkaClients.admin(config));
@@ -196,8 +201,9 @@ public final class ClassifierService extends VerticleBase {
         config.getString(DLQ_TOPIC));
     metrics.gauge("loraflow.events.in.flight", "Events between ingest and publish", () -> ingest.processing());
     metrics.gauge("loraflow.events.queued", "Events waiting for a batch", batcher::queued);
-    metrics.gauge("loraflow.consumer.lag", "Records behind the log end of this instance's partitions (asked of the broker every 2 s)",
-        () -> ingest.lag());
+    metrics.gauge("loraflow.consumer.lag", "Consumer group: records behind the log end of this instance's partitions "
+        + "(asked of the broker every 2 s). Share group: the group's backlog, records no member has settled yet, the "
+        + "same on every instance (every 5 s)", () -> ingest.lag());
     metrics.gauge("loraflow.partitions.paused", "Assigned partitions paused for backpressure",
         () -> ingest.pausedPartitions());
     metrics.info("loraflow.inference.device", "The device inference runs on",
