@@ -23,11 +23,8 @@ public final class BrokerWatch {
   static final long INTERVAL_MS = 1_000;
   static final long TIMEOUT_MS = 2_000;
 
-  private final Vertx vertx;
-  private final Admin admin;
-  private final long timer;
+  private final AdminPoller poller;
   private volatile boolean reachable = true;
-  private volatile boolean closed;
   // Worker only (one check at a time).
   /** False until a check succeeded: a slow first answer (a fresh client on a busy JVM) is no outage. */
   private boolean answeredOnce;
@@ -35,18 +32,10 @@ public final class BrokerWatch {
   private String firstError;
 
   public BrokerWatch(Vertx vertx, Map<String, String> adminProps) {
-    this.vertx = vertx;
-    this.admin = Admin.create(Map.copyOf(adminProps));
-    this.timer = vertx.setPeriodic(INTERVAL_MS, id -> vertx.executeBlocking(() -> {
-      check();
-      return null;
-    }, true));
+    this.poller = new AdminPoller(vertx, adminProps, INTERVAL_MS, INTERVAL_MS, this::check);
   }
 
-  private void check() {
-    if (closed) {
-      return;
-    }
+  private void check(Admin admin) {
     try {
       admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) TIMEOUT_MS)).nodes()
           .get(TIMEOUT_MS + 500, TimeUnit.MILLISECONDS);
@@ -57,7 +46,7 @@ public final class BrokerWatch {
             firstError);
       }
     } catch (Exception e) {
-      if (reachable && !closed && answeredOnce) {
+      if (reachable && !poller.closed() && answeredOnce) {
         reachable = false;
         downSinceNanos = System.nanoTime();
         firstError = e.toString().replace('"', '\'');
@@ -73,11 +62,6 @@ public final class BrokerWatch {
   }
 
   public void close() {
-    closed = true;
-    vertx.cancelTimer(timer);
-    vertx.executeBlocking(() -> {
-      admin.close(java.time.Duration.ofSeconds(2));
-      return null;
-    });
+    poller.close();
   }
 }

@@ -10,6 +10,16 @@ import java.util.List;
  */
 public record ConfigKey(String name, Type type, Object defaultValue, Validator validator, String doc) {
 
+  /**
+   * The value {@code text} gives this setting, checked against its own rule; throws
+   * {@link ConfigException} naming the key. Rules between settings are the config's.
+   */
+  public Object parse(String text) {
+    Object v = type.parse(name, text);
+    validator.ensureValid(name, v);
+    return v;
+  }
+
   /** The default as a flag, file or variable would give it ("" for an empty list). */
   public String defaultText() {
     return render(defaultValue);

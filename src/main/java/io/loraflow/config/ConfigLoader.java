@@ -65,9 +65,7 @@ public final class ConfigLoader {
       checkKey(k);
       ConfigKey def = LoraflowConfig.keys().get(k);
       if (def != null) {
-        Object v = def.type().parse(k, text);
-        def.validator().ensureValid(k, v);
-        values.put(k, v);
+        values.put(k, def.parse(text));
       } else {
         kafka.put(k, text);
       }

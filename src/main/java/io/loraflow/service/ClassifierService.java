@@ -3,6 +3,7 @@ package io.loraflow.service;
 import static io.loraflow.config.LoraflowConfig.*;
 
 import io.loraflow.BuildInfo;
+import io.loraflow.batch.BatchRunner;
 import io.loraflow.batch.MicroBatcher;
 import io.loraflow.broker.BrokerWatch;
 import io.loraflow.cache.ResultCache;
@@ -26,6 +27,7 @@ import io.loraflow.inference.TaskRegistry;
 import io.loraflow.ingest.InFlightGate;
 import io.loraflow.ingest.Ingest;
 import io.loraflow.ingest.RecordIngest;
+import io.loraflow.share.ShareBacklog;
 import io.loraflow.share.ShareGroupSetup;
 import io.loraflow.share.ShareIngest;
 import io.loraflow.ingest.RequestParser;
@@ -49,6 +51,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +68,8 @@ public final class ClassifierService extends VerticleBase {
   /** One compiled request schema for Kafka records and HTTP requests (both on the event loop). */
   private final RequestParser parser = new RequestParser();
   private final ServiceStatus status;
+  /** Wrapped around the inference stage: identity, except in tests that stand in a slower device. */
+  private final UnaryOperator<BatchRunner<TaskRegistry.Resident>> device;
   private InferenceSession session;
   private WorkerExecutor decodeWorkers;
   private InferenceWorker inference;
@@ -85,7 +90,7 @@ public final class ClassifierService extends VerticleBase {
   }
 
   public ClassifierService(LoraflowConfig config, MeterRegistry registry) {
-    this(config, registry, OpenTelemetry.noop());
+    this(config, registry, OpenTelemetry.noop(), UnaryOperator.identity());
   }
 
   /**
@@ -93,8 +98,19 @@ public final class ClassifierService extends VerticleBase {
    * {@code otel} traces events when {@code tracing=opentelemetry} (see {@link Tracing}).
    */
   public ClassifierService(LoraflowConfig config, MeterRegistry registry, OpenTelemetry otel) {
+    this(config, registry, otel, UnaryOperator.identity());
+  }
+
+  /**
+   * As above, with {@code device} wrapped around the inference stage. Tests use it to make each
+   * batch take a fixed wall time, as a GPU would, where the test model is near free: a seam in
+   * code, not a setting, so no deployment can slow itself by mistake.
+   */
+  public ClassifierService(LoraflowConfig config, MeterRegistry registry, OpenTelemetry otel,
+      UnaryOperator<BatchRunner<TaskRegistry.Resident>> device) {
     this.config = config;
     this.tracer = Tracing.eventTracer(config, otel);
+    this.device = device;
     this.metrics = new ServiceMetrics(registry);
     this.status = new ServiceStatus(metrics, config.getInt(MAX_IN_FLIGHT), config.getString(GROUP_TYPE),
         () -> modelReady,
@@ -139,8 +155,10 @@ public final class ClassifierService extends VerticleBase {
         })
         .compose(v -> ingest.start())
         .onSuccess(v -> {
-          if (ingest instanceof RecordIngest records) { // Micrometer has no binder for a share consumer
+          if (ingest instanceof RecordIngest records) {
             new KafkaClientMetrics(records.pollLoop().metricsSource()).bindTo(metrics.registry());
+          } else if (ingest instanceof ShareIngest share) {
+            new KafkaClientMetrics(share.metricsSource()).bindTo(metrics.registry());
           }
         })
         .onSuccess(v -> LOG.info("event=started input={} output={} dlq={} group={} groupType={} device={} tasks={} "
@@ -179,7 +197,7 @@ public final class ClassifierService extends VerticleBase {
         Set.copyOf(config.getList(ADAPTERS_PINNED)), config.getInt(ADAPTERS_MAX_RESIDENT));
     MicroBatcher<TaskRegistry.Resident> batcher = new MicroBatcher<>(context, maxBatch,
         config.getLong(MAX_QUEUE_DELAY_MS), 2, model.sampleValues(), () -> session.allocate(maxBatch),
-        inference.executor(), inference);
+        inference.executor(), device.apply(inference));
     DecodeBudget budget = new DecodeBudget(decodedBytesBudget(config));
     metrics.gauge("loraflow.decoded.bytes.buffered", "Bytes of decoded images waiting for inference "
         + "(bounded by image.max.buffered.bytes)", budget::buffered);
@@ -204,7 +222,9 @@ public final class ClassifierService extends VerticleBase {
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
     ingest = shareGroup()
         ? new ShareIngest(vertx, KafkaClients.shareConsumer(config), config.getString(INPUT_TOPIC), gate,
-            processor::process, metrics.registry(), this::fail)
+            processor::process, new ShareBacklog(vertx, KafkaClients.admin(config), config.getString(GROUP_ID),
+                config.getString(INPUT_TOPIC), config.getString(SHARE_AUTO_OFFSET_RESET)), metrics.registry(),
+            this::fail)
         : new RecordIngest(vertx, KafkaClients.consumer(config), config.getString(INPUT_TOPIC), gate,
             publishing.sink(), config.getLong(COMMIT_INTERVAL_MS), processor::process, this::fail);
     brokerWatch = new BrokerWatch(vertx, KafkaClients.admin(config));
@@ -214,8 +234,9 @@ public final class ClassifierService extends VerticleBase {
         config.getString(DLQ_TOPIC));
     metrics.gauge("loraflow.events.in.flight", "Events between ingest and publish", () -> ingest.processing());
     metrics.gauge("loraflow.events.queued", "Events waiting for a batch", batcher::queued);
-    metrics.gauge("loraflow.consumer.lag", "Records behind the log end of this instance's partitions (asked of the broker every 2 s)",
-        () -> ingest.lag());
+    metrics.gauge("loraflow.consumer.lag", "Consumer group: records behind the log end of this instance's partitions "
+        + "(asked of the broker every 2 s). Share group: the group's backlog, records no member has settled yet, the "
+        + "same on every instance (every 5 s)", () -> ingest.lag());
     metrics.gauge("loraflow.partitions.paused", "Assigned partitions paused for backpressure",
         () -> ingest.pausedPartitions());
     metrics.info("loraflow.inference.device", "The device inference runs on",

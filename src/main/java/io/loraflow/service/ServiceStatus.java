@@ -50,12 +50,13 @@ final class ServiceStatus {
   }
 
   /**
-   * The events this instance has yet to finish reading: its consumer's lag (records behind the log
-   * end at the last poll) plus the records read but still waiting for an in-flight slot.
+   * Consumer group: the events this instance has yet to finish reading, its consumer's lag
+   * (records behind the log end) plus the records read but still waiting for an in-flight slot.
+   * Share group: the group's backlog, which counts the records waiting here already.
    */
   long backlog() {
     Ingest in = ingest.get();
-    return in == null ? 0 : in.lag() + in.waiting();
+    return in == null ? 0 : in.lag() + (groupType.equals("share") ? 0 : in.waiting());
   }
 
   /** Adds the second's point to the dashboard's time series. */

@@ -135,6 +135,15 @@ public final class ShareConsumerLoop {
     return Future.fromCompletionStage(started, context);
   }
 
+  /**
+   * The consumer's own metrics, as a {@code Consumer} for Micrometer's binder; call once
+   * {@link #start} has completed. {@code metrics()} is safe off the poll thread (no lock, a copy).
+   */
+  public org.apache.kafka.clients.consumer.Consumer<?, ?> metricsSource() {
+    KafkaShareConsumer<byte[], byte[]> c = consumer;
+    return MetricsOnlyConsumer.of(c::metrics);
+  }
+
   /** Settles one record of the last poll: {@code ACCEPT} after its outcome, else {@code RELEASE}. Any thread. */
   public void acknowledge(ConsumerRecord<byte[], byte[]> record, AcknowledgeType type) {
     acks.add(new Ack(record, type));

@@ -60,6 +60,7 @@ public final class ShareIngest implements Ingest, ShareConsumerLoop.Listener {
    */
   private final PartitionOffsets open = new PartitionOffsets();
   private final DistributionSummary deliveryCounts;
+  private final ShareBacklog backlog;
 
   // Event loop only.
   private final ArrayDeque<Acquired> waiting = new ArrayDeque<>();
@@ -70,16 +71,19 @@ public final class ShareIngest implements Ingest, ShareConsumerLoop.Listener {
   /**
    * {@code consumerProps} configure the share consumer (explicit acknowledgement, record_limit);
    * {@code processor} takes one event to its outcome and completes when that outcome is
-   * acknowledged by the broker, failing only when the outcome was abandoned.
+   * acknowledged by the broker, failing only when the outcome was abandoned; {@code backlog} is
+   * the group's, closed with this.
    */
   public ShareIngest(Vertx vertx, Map<String, Object> consumerProps, String topic, InFlightGate gate,
-      Function<Event, Future<Void>> processor, MeterRegistry registry, java.util.function.Consumer<Throwable> fatal) {
+      Function<Event, Future<Void>> processor, ShareBacklog backlog, MeterRegistry registry,
+      java.util.function.Consumer<Throwable> fatal) {
     this.fatal = fatal;
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.loop = new ShareConsumerLoop(context, consumerProps, topic, this);
     this.gate = gate;
     this.processor = processor;
+    this.backlog = backlog;
     this.deliveryCounts = DistributionSummary.builder("loraflow.share.delivery.count")
         .description("Delivery count of each record acquired from the share group (1 = first delivery)")
         .register(registry);
@@ -176,6 +180,7 @@ public final class ShareIngest implements Ingest, ShareConsumerLoop.Listener {
     return drained.future().compose(v -> {
       // What has not finished is released for another member: its outcome must not come from here too.
       open.seal();
+      backlog.close();
       return Future.fromCompletionStage(loop.close(), context);
     });
   }
@@ -195,10 +200,18 @@ public final class ShareIngest implements Ingest, ShareConsumerLoop.Listener {
     return waiting.size();
   }
 
-  /** Not known per member: the share group's backlog is the whole partition's, shared by all. */
+  /**
+   * The share group's backlog (records not settled by any member, this one's included), not this
+   * member's: members share every partition, so none has a lag of its own. The same on every member.
+   */
   @Override
   public long lag() {
-    return 0;
+    return backlog.records();
+  }
+
+  /** The share consumer's own metrics, for Micrometer's Kafka binder; once started. */
+  public org.apache.kafka.clients.consumer.Consumer<?, ?> metricsSource() {
+    return loop.metricsSource();
   }
 
   @Override

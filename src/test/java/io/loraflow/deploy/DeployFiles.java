@@ -489,7 +489,8 @@ final class DeployFiles {
     }
     if (s.value() != null && LoraflowConfig.keys().containsKey(s.key())) {
       try {
-        LoraflowConfig.of(Map.of(s.key(), s.value()));
+        // The value alone: combinations (group.type=share with ordering) are the effective config's.
+        LoraflowConfig.keys().get(s.key()).parse(s.value());
       } catch (ConfigException e) {
         problem(s.file(), s.origin() + ": " + e.getMessage());
       }

@@ -397,10 +397,13 @@ class DeployFilesTest {
 
   // ------------------------------------------------------------------------------ helpers
 
+  /** deploy/k8s without its overlays (gpu, share): the CPU consumer-group variant. */
   private static List<Doc> k8sBase() {
     Path gpu = root.resolve("deploy/k8s/gpu");
+    Path share = root.resolve("deploy/k8s/share");
     return files.docs.stream()
-        .filter(d -> d.file().startsWith(root.resolve("deploy/k8s")) && !d.file().startsWith(gpu))
+        .filter(d -> d.file().startsWith(root.resolve("deploy/k8s")) && !d.file().startsWith(gpu)
+            && !d.file().startsWith(share))
         .filter(d -> d.body().get("kind") != null)
         .toList();
   }
@@ -523,7 +526,7 @@ class DeployFilesTest {
     selector.forEach((k, v) -> assertEquals(v, labels.get(k), what + " " + k + " does not match the pod labels"));
   }
 
-  private static Map<String, Integer> createdTopics(String text) {
+  static Map<String, Integer> createdTopics(String text) {
     Map<String, Integer> out = new LinkedHashMap<>();
     Matcher m = CREATE_TOPIC.matcher(text);
     while (m.find()) {

@@ -108,14 +108,17 @@ final class KubernetesConventions {
         .toList();
     for (Object t : list(at(so, "spec", "triggers"))) {
       Map<String, Object> trigger = map(t);
+      // The kafka trigger needs the cluster's credentials; a prometheus one may have its own.
+      boolean kafka = "kafka".equals(trigger.get("type"));
       Object auth = at(trigger, "authenticationRef", "name");
-      if (auth == null || !auths.contains(String.valueOf(auth))) {
+      if ((kafka || auth != null) && (auth == null || !auths.contains(String.valueOf(auth)))) {
         problems.add("ScaledObject trigger " + trigger.get("type") + ": authenticationRef " + auth
             + " is not a TriggerAuthentication of these manifests " + auths);
       }
-      Object activation = at(trigger, "metadata", "activationLagThreshold");
+      String activationKey = kafka ? "activationLagThreshold" : "activationThreshold";
+      Object activation = at(trigger, "metadata", activationKey);
       if (!(activation instanceof String s && s.matches("\\d+"))) {
-        problems.add("ScaledObject trigger " + trigger.get("type") + ": activationLagThreshold must be a quoted "
+        problems.add("ScaledObject trigger " + trigger.get("type") + ": " + activationKey + " must be a quoted "
             + "number, not " + activation);
       }
     }

@@ -8,20 +8,27 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.loraflow.config.ConfigLoader;
+import io.loraflow.config.LoraflowConfig;
 import io.loraflow.deploy.DeployFiles.Doc;
+import io.loraflow.service.KafkaClients;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -54,15 +61,7 @@ class KubernetesManifestsTest {
   @ParameterizedTest
   @ValueSource(strings = {"deploy/k8s", "deploy/k8s/gpu"})
   void kubectlKustomizeOutputFollowsTheConventions(String dir) throws Exception {
-    Path kubectl = onPath("kubectl");
-    assumeTrue(kubectl != null, "kubectl is not installed");
-    Process p = new ProcessBuilder(kubectl.toString(), "kustomize", root.resolve(dir).toString())
-        .redirectErrorStream(true).start();
-    String yaml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "kubectl kustomize " + dir + " did not finish");
-    assertEquals(0, p.exitValue(), "kubectl kustomize " + dir + ":\n" + yaml);
-    List<Map<String, Object>> docs = new ArrayList<>();
-    DeployFiles.yaml().loadAll(yaml).forEach(o -> docs.add(map(o)));
+    List<Map<String, Object>> docs = kustomize(dir);
 
     assertEquals(List.of("ConfigMap", "Service", "Deployment", "PodDisruptionBudget", "ScaledObject",
         "TriggerAuthentication"), docs.stream().map(d -> String.valueOf(d.get("kind"))).toList());
@@ -80,6 +79,68 @@ class KubernetesManifestsTest {
       assertTrue(env.contains("LORAFLOW_INFERENCE_DEVICE"), "the GPU patch's env is merged in: " + env);
       assertEquals(1, at(c, "resources", "limits", "nvidia.com/gpu"), "one GPU per pod");
     }
+  }
+
+  /**
+   * The share variant renders as a share group the share consumer accepts (it refuses
+   * consumer-group settings such as group.instance.id at start), and KEDA scales it on the group's
+   * backlog through Prometheus, past the partition count: its kafka trigger would read a
+   * consumer-group lag that a share group does not have.
+   */
+  @Test
+  void shareVariantIsAShareGroupScaledOnItsBacklog(@TempDir Path tmp) throws Exception {
+    List<Map<String, Object>> docs = kustomize("deploy/k8s/share");
+    assertEquals(List.of("ConfigMap", "Service", "Deployment", "PodDisruptionBudget", "ScaledObject"),
+        docs.stream().map(d -> String.valueOf(d.get("kind"))).toList(), "no TriggerAuthentication for Kafka");
+    assertEquals(List.of(), KubernetesConventions.check(docs));
+
+    Map<String, Object> deployment = one(docs, "Deployment");
+    Map<String, Object> c = DeployFiles.containers(DeployFiles.podSpec(deployment)).stream()
+        .filter(DeployFiles::isLoraflowContainer).findFirst().orElseThrow();
+    Map<String, String> env = new LinkedHashMap<>();
+    list(c.get("env")).forEach(e -> env.put(String.valueOf(map(e).get("name")),
+        map(e).get("value") == null ? "loraflow-0" : String.valueOf(map(e).get("value")))); // valueFrom: a pod name
+    assertFalse(env.containsKey("LORAFLOW_KAFKA_CONSUMER_GROUP_INSTANCE_ID"), "no static membership: " + env);
+    Path properties = tmp.resolve("loraflow.properties");
+    Files.writeString(properties, String.valueOf(at(one(docs, "ConfigMap"), "data", "loraflow.properties")));
+    LoraflowConfig config = ConfigLoader.load(properties.toString(), Map.of(), env);
+    assertEquals("share", config.getString(LoraflowConfig.GROUP_TYPE));
+    Map<String, Object> props = new HashMap<>(KafkaClients.shareConsumer(config));
+    props.put("bootstrap.servers", "127.0.0.1:9"); // made, never polled: only its config is checked
+    new KafkaShareConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer()).close();
+
+    Map<String, Object> so = one(docs, "ScaledObject");
+    List<Object> triggers = list(at(so, "spec", "triggers"));
+    assertEquals(1, triggers.size(), "one trigger: " + triggers);
+    assertEquals("prometheus", map(triggers.get(0)).get("type"), "the kafka trigger reads consumer-group lag");
+    Map<String, Object> md = map(map(triggers.get(0)).get("metadata"));
+    md.forEach((k, v) -> assertTrue(v instanceof String, "KEDA trigger metadata values are strings; quote " + k));
+    assertTrue(String.valueOf(md.get("query")).matches("max\\(loraflow_consumer_lag\\b.*\\)"),
+        "the group's backlog, the same on every pod, so max: " + md.get("query"));
+    assertTrue(Integer.parseInt(String.valueOf(md.get("threshold"))) > 0, "threshold > 0");
+    int partitions = DeployFilesTest.createdTopics(files.texts.get(root.resolve("deploy/k8s/topics-job.yaml")))
+        .get(config.getString(LoraflowConfig.INPUT_TOPIC));
+    assertTrue(((Number) at(so, "spec", "maxReplicaCount")).intValue() > partitions,
+        "share members are not capped by the " + partitions + " partitions");
+  }
+
+  private static Map<String, Object> one(List<Map<String, Object>> docs, String kind) {
+    return docs.stream().filter(d -> kind.equals(d.get("kind"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind));
+  }
+
+  /** {@code kubectl kustomize dir}, parsed; skips the test where kubectl is not installed. */
+  private static List<Map<String, Object>> kustomize(String dir) throws Exception {
+    Path kubectl = onPath("kubectl");
+    assumeTrue(kubectl != null, "kubectl is not installed");
+    Process p = new ProcessBuilder(kubectl.toString(), "kustomize", root.resolve(dir).toString())
+        .redirectErrorStream(true).start();
+    String yaml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "kubectl kustomize " + dir + " did not finish");
+    assertEquals(0, p.exitValue(), "kubectl kustomize " + dir + ":\n" + yaml);
+    List<Map<String, Object>> docs = new ArrayList<>();
+    DeployFiles.yaml().loadAll(yaml).forEach(o -> docs.add(map(o)));
+    return docs;
   }
 
   /** Replication 3 and min.insync.replicas=2 on every topic: acks=all survives one broker down. */

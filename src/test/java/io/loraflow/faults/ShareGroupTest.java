@@ -9,6 +9,7 @@ import io.loraflow.testkit.OutcomeTracker;
 import io.loraflow.testkit.OutputCollector;
 import io.loraflow.testkit.OutputCollector.Out;
 import io.loraflow.testkit.ServiceProcess;
+import io.loraflow.testkit.SlowDeviceMain;
 import io.loraflow.testkit.TestBroker;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +28,7 @@ import org.apache.kafka.clients.admin.ShareGroupDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ShareGroupTest {
   static final int EVENTS = 3_000;
+  /** Events of the scaling test, and the batch size its slowed model takes at once. */
+  static final int SLOW_EVENTS = 480;
+  static final int SLOW_BATCH = 8;
   static final int MAX_IN_FLIGHT = 32;
   /** The acquisition lock of the crash tests: a dead member's records return after it (the test broker allows it). */
   static final int LOCK_MS = 5_000;
@@ -54,7 +59,7 @@ class ShareGroupTest {
   void threeInstancesShareOnePartitionEvenly() throws Exception {
     long t0 = System.nanoTime();
     FaultScenario sc = new FaultScenario(tmp, "share3", 1);
-    List<ServiceProcess> instances = launch(sc, "share3", LOCK_MS, Map.of(), Map.of(), MAIN);
+    List<ServiceProcess> instances = launch(sc, "share3", 3, LOCK_MS, Map.of(), Map.of(), MAIN);
     try {
       Map<Integer, Long> ends = produce(sc);
       try (OutcomeTracker tracker = sc.tracker(ends)) {
@@ -80,11 +85,74 @@ class ShareGroupTest {
     }
   }
 
+  /**
+   * The point of share groups: three instances on one partition go about three times as fast as
+   * one when the model, not the CPU, is the bottleneck ({@link SlowDeviceMain}: every batch holds a
+   * device for a fixed time, as on a GPU). In a consumer group two of the three would sit idle
+   * (about 1x). Also checks every record gets an outcome and each instance takes a fair part.
+   * Heavy: four JVMs and 40 s of device time, about 1 min on an idle 2-core machine, 2 min busy.
+   */
+  @Test
+  @Tag("heavy")
+  void threeInstancesOnOnePartitionScaleAsThreeDevices() throws Exception {
+    // Four batches in flight: the device always has the next one while the last is published.
+    Map<String, String> slow = Map.of(LoraflowConfig.MAX_BATCH_SIZE, Integer.toString(SLOW_BATCH),
+        LoraflowConfig.MAX_IN_FLIGHT, Integer.toString(4 * SLOW_BATCH));
+    FaultScenario soloSc = new FaultScenario(tmp.resolve("solo"), "sharesolo", 1);
+    FaultScenario trioSc = new FaultScenario(tmp.resolve("trio"), "share3", 1);
+    // The default lock: renewals, not short locks, are what this test is about to leave alone.
+    String main = SlowDeviceMain.class.getName();
+    List<ServiceProcess> solo = launch(soloSc, "sharesolo", 1, DEFAULT_LOCK_MS, slow, Map.of(), main);
+    List<ServiceProcess> trio = launch(trioSc, "share3slow", 3, DEFAULT_LOCK_MS, slow, Map.of(), main);
+    try {
+      Run one = measure(soloSc, solo);
+      Run three = measure(trioSc, trio);
+      System.out.printf("share scaling (%d ms a batch of up to %d): one instance %.0f events/s, three %.0f events/s "
+          + "(%.2fx); outcomes per instance %s%n", SlowDeviceMain.BATCH_MS, SLOW_BATCH, one.rate, three.rate,
+          three.rate / one.rate, three.taken);
+      long total = three.taken.stream().mapToLong(Long::longValue).sum();
+      for (long n : three.taken) {
+        assertTrue(n >= total / 5 && n <= total / 2, "each instance takes 20-50 % of " + total + ": " + three.taken);
+      }
+      assertTrue(three.rate >= 2.5 * one.rate, String.format("three instances %.0f events/s, one %.0f: under 2.5x",
+          three.rate, one.rate));
+    } finally {
+      solo.forEach(ServiceProcess::close);
+      trio.forEach(ServiceProcess::close);
+    }
+  }
+
+  /** Events/s from the first outcome to the last, and each instance's outcomes after SIGTERM. */
+  private record Run(double rate, List<Long> taken) {
+  }
+
+  private static Run measure(FaultScenario sc, List<ServiceProcess> instances) throws Exception {
+    try (KafkaProducer<byte[], byte[]> producer = sc.producer()) {
+      sc.send(producer, 0, SLOW_EVENTS);
+    }
+    try (OutcomeTracker tracker = sc.tracker(sc.logEnds())) {
+      tracker.awaitDistinct(1, Duration.ofMinutes(1));
+      long first = System.nanoTime();
+      tracker.awaitAll(Duration.ofMinutes(2));
+      double rate = SLOW_EVENTS / ((System.nanoTime() - first) / 1e9);
+      List<Long> taken = new ArrayList<>();
+      for (ServiceProcess sp : instances) {
+        assertEquals(143, sp.terminate(Duration.ofSeconds(60)), "clean exit on SIGTERM");
+        taken.add(outcomes(sp));
+      }
+      tracker.awaitCaughtUp(Duration.ofSeconds(30));
+      assertCorrectOutcomes(tracker, SLOW_EVENTS);
+      assertEquals(tracker.total(), taken.stream().mapToLong(Long::longValue).sum(),
+          "the instances' own counts add up to the outcomes published");
+      return new Run(rate, taken);
+    }
+  }
+
   @Test
   void killNineOfOneInstanceLosesNothing() throws Exception {
     long t0 = System.nanoTime();
     FaultScenario sc = new FaultScenario(tmp, "sharekill", 1);
-    List<ServiceProcess> instances = launch(sc, "sharekill", LOCK_MS, Map.of(), Map.of(), MAIN);
+    List<ServiceProcess> instances = launch(sc, "sharekill", 3, LOCK_MS, Map.of(), Map.of(), MAIN);
     try {
       Map<Integer, Long> ends = produce(sc);
       try (OutcomeTracker tracker = sc.tracker(ends)) {
@@ -118,7 +186,7 @@ class ShareGroupTest {
     FaultScenario sc = new FaultScenario(tmp, "shareterm", 1);
     // b gives its events no time to finish on SIGTERM: whatever it holds then must be released. Its
     // batches wait 2 s to fill, so it always holds a poll's records.
-    List<ServiceProcess> instances = launch(sc, "shareterm", DEFAULT_LOCK_MS, Map.of(),
+    List<ServiceProcess> instances = launch(sc, "shareterm", 3, DEFAULT_LOCK_MS, Map.of(),
         Map.of(LoraflowConfig.SHUTDOWN_TIMEOUT_MS, "0", LoraflowConfig.MAX_QUEUE_DELAY_MS, "2000",
             LoraflowConfig.MAX_BATCH_SIZE, "64"), MAIN);
     try {
@@ -156,7 +224,7 @@ class ShareGroupTest {
     int crash = 100;
     int failing = 50;
     // Every instance crashes on a BMP; a poll holds few records, so few share the crasher's fate.
-    List<ServiceProcess> instances = launch(sc, "sharepoison", LOCK_MS, Map.of(LoraflowConfig.SHARE_MAX_DELIVERIES, "2",
+    List<ServiceProcess> instances = launch(sc, "sharepoison", 3, LOCK_MS, Map.of(LoraflowConfig.SHARE_MAX_DELIVERIES, "2",
         LoraflowConfig.MAX_IN_FLIGHT, "4"), Map.of(), CrashOnBmpMain.class.getName());
     try {
       try (KafkaProducer<byte[], byte[]> producer = sc.producer()) {
@@ -198,12 +266,12 @@ class ShareGroupTest {
   }
 
   /**
-   * Three share-mode instances in a group whose records are locked for {@code lockMs} ({@code extra}
-   * settings for all, {@code second} on top for the second one), started together; returns once all
-   * three are members with the partition.
+   * {@code n} (up to three) share-mode instances in a group whose records are locked for
+   * {@code lockMs} ({@code extra} settings for all, {@code second} on top for the second one),
+   * started together; returns once all are members with the partition.
    */
-  private static List<ServiceProcess> launch(FaultScenario sc, String name, int lockMs, Map<String, String> extra,
-      Map<String, String> second, String mainClass) throws Exception {
+  private static List<ServiceProcess> launch(FaultScenario sc, String name, int n, int lockMs,
+      Map<String, String> extra, Map<String, String> second, String mainClass) throws Exception {
     TestBroker.admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, sc.group),
         List.of(new AlterConfigOp(new ConfigEntry("share.record.lock.duration.ms", Integer.toString(lockMs)),
             AlterConfigOp.OpType.SET)))).all().get();
@@ -214,12 +282,12 @@ class ShareGroupTest {
     s.put(LoraflowConfig.ORDERING, "none");
     s.putAll(extra);
     List<ServiceProcess> instances = new ArrayList<>();
-    for (String n : List.of("a", "b", "c")) {
+    for (String id : List.of("a", "b", "c").subList(0, n)) {
       Map<String, String> own = new HashMap<>(s);
-      if (n.equals("b")) {
+      if (id.equals("b")) {
         own.putAll(second);
       }
-      instances.add(ServiceProcess.launch(name + "-" + n, own, mainClass));
+      instances.add(ServiceProcess.launch(name + "-" + id, own, mainClass));
     }
     for (ServiceProcess sp : instances) {
       sp.awaitStarted(Duration.ofMinutes(2));
@@ -231,8 +299,17 @@ class ShareGroupTest {
   private static void awaitMembers(String group, int n) throws Exception {
     long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
     while (true) {
-      ShareGroupDescription d = TestBroker.admin().describeShareGroups(List.of(group)).all().get().get(group);
-      long assigned = d.members().stream().filter(m -> !m.assignment().topicPartitions().isEmpty()).count();
+      ShareGroupDescription d = null;
+      try {
+        d = TestBroker.admin().describeShareGroups(List.of(group)).all().get().get(group);
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException)) {
+          throw e;
+        }
+        // Not yet: the group exists once its first member has joined.
+      }
+      long assigned = d == null ? 0
+          : d.members().stream().filter(m -> !m.assignment().topicPartitions().isEmpty()).count();
       if (assigned >= n) {
         return;
       }
@@ -252,9 +329,13 @@ class ShareGroupTest {
 
   /** Every outcome maps to an input offset, and the dead letters are the missing files' (1 in 100). */
   private static void assertCorrectOutcomes(OutcomeTracker tracker) {
+    assertCorrectOutcomes(tracker, EVENTS);
+  }
+
+  private static void assertCorrectOutcomes(OutcomeTracker tracker, int events) {
     assertEquals(List.of(), tracker.anomalies(), "outputs that map to no input offset");
     Map<String, Integer> reasons = tracker.reasons();
-    assertEquals(EVENTS / 100, reasons.values().stream().mapToInt(Integer::intValue).sum(), reasons.toString());
+    assertEquals(events / 100, reasons.values().stream().mapToInt(Integer::intValue).sum(), reasons.toString());
     assertTrue(Set.of("FILE_NOT_FOUND", "FETCH_FAILED").containsAll(reasons.keySet()), reasons.toString());
   }
 

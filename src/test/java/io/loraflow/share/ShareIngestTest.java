@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.loraflow.config.LoraflowConfig;
+import io.loraflow.metrics.ServiceMetrics;
 import io.loraflow.service.ClassifierService;
 import io.loraflow.testkit.OnnxModels;
 import io.loraflow.testkit.OutputCollector;
 import io.loraflow.testkit.OutputCollector.Out;
 import io.loraflow.testkit.TestBroker;
 import io.loraflow.testkit.TestImages;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
@@ -139,6 +142,63 @@ class ShareIngestTest {
       assertEquals(0, failed, "no acknowledgement after the lock ran out");
     } finally {
       vertx.close().await();
+    }
+  }
+
+  /**
+   * In share mode {@code loraflow_consumer_lag} is the group's backlog: with the device held, 100
+   * records sit in the group (8 of them acquired here) and the gauge reads 100; once the device
+   * runs, it falls to 0. The share consumer's own metrics are bound too.
+   */
+  @Test
+  void theLagIsTheGroupsBacklogAndTheShareConsumersMetricsAreBound() throws Exception {
+    List<Path> images = TestImages.write(tmp.resolve("img"), 2);
+    Path model = OnnxModels.writePackage(tmp.resolve("model"), "share-model", 16, 0);
+    TestBroker.Pipeline topics = TestBroker.pipeline(1);
+    Map<String, String> s = topics.settings(model, tmp);
+    s.put(LoraflowConfig.GROUP_TYPE, "share");
+    s.put(LoraflowConfig.ORDERING, "none");
+    s.put(LoraflowConfig.MAX_IN_FLIGHT, "8");
+    int n = 100;
+    CountDownLatch held = new CountDownLatch(1);
+    Vertx vertx = Vertx.vertx();
+    try {
+      // Every batch waits on a worker for the latch, then runs: the device is busy until the test lets go.
+      ClassifierService service = new ClassifierService(LoraflowConfig.of(s), ServiceMetrics.newRegistry(),
+          io.opentelemetry.api.OpenTelemetry.noop(), inference -> (task, batch, first, rows) -> vertx.<Void>executeBlocking(() -> {
+            held.await();
+            return null;
+          }, false).compose(v -> inference.run(task, batch, first, rows)));
+      vertx.deployVerticle(service).await();
+      send(topics.in(), images, 0, n);
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (service.peakInFlight() < 8) {
+        assertTrue(System.nanoTime() < deadline, "this member acquires 8 of them: " + service.peakInFlight());
+        Thread.sleep(100);
+      }
+      Gauge lag = service.metrics().registry().get("loraflow.consumer.lag").gauge();
+      awaitValue(lag, n, Duration.ofSeconds(30));
+      held.countDown();
+      List<Out> outs = OutputCollector.collectSettled(List.of(topics.out(), topics.dlq()), n, Duration.ofSeconds(2),
+          Duration.ofSeconds(60));
+      assertEquals(n, outs.size(), "one outcome per record");
+      awaitValue(lag, 0, Duration.ofSeconds(30));
+      List<String> shareMeters = service.metrics().registry().getMeters().stream().map(m -> m.getId().getName())
+          .filter(name -> name.startsWith("kafka.consumer.share")).distinct().sorted().toList();
+      System.out.println("share consumer meters: " + shareMeters);
+      assertTrue(shareMeters.contains("kafka.consumer.share.fetch.manager.records.consumed.total"), shareMeters.toString());
+    } finally {
+      held.countDown();
+      vertx.close().await();
+    }
+  }
+
+  private static void awaitValue(Gauge gauge, double expected, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (gauge.value() != expected) {
+      assertTrue(System.nanoTime() < deadline, gauge.getId().getName() + " reads " + gauge.value() + ", not "
+          + expected + " within " + timeout);
+      Thread.sleep(100);
     }
   }
 

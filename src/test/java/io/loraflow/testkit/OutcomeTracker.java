@@ -35,6 +35,8 @@ public final class OutcomeTracker implements AutoCloseable {
 
   // Guarded by this.
   private final Map<Integer, int[]> counts = new HashMap<>();
+  /** Input partition → per offset, the timestamp of its first outcome's record (0: none yet). */
+  private final Map<Integer, long[]> firstOutcomeAt = new HashMap<>();
   private final Map<Integer, Long> distinct = new HashMap<>();
   private final Map<Integer, Long> lastProgressNanos = new HashMap<>();
   private final Map<Integer, Long> maxGapNanos = new HashMap<>();
@@ -54,6 +56,7 @@ public final class OutcomeTracker implements AutoCloseable {
     long now = System.nanoTime();
     ends.forEach((p, end) -> {
       counts.put(p, new int[Math.toIntExact(end)]);
+      firstOutcomeAt.put(p, new long[Math.toIntExact(end)]);
       distinct.put(p, 0L);
       lastProgressNanos.put(p, now);
       maxGapNanos.put(p, 0L);
@@ -126,6 +129,7 @@ public final class OutcomeTracker implements AutoCloseable {
       results++;
     }
     if (c[(int) offset]++ == 0) {
+      firstOutcomeAt.get(partition)[(int) offset] = r.timestamp();
       if (dead) {
         reasons.merge(v.getString("reason"), 1, Integer::sum);
       }
@@ -163,6 +167,13 @@ public final class OutcomeTracker implements AutoCloseable {
   /** Dead-lettered input offsets by reason (first outcome of each offset; duplicates not counted). */
   public synchronized Map<String, Integer> reasons() {
     return new TreeMap<>(reasons);
+  }
+
+  /** Input partition → per offset, the record timestamp of its first outcome (0: none yet). */
+  public synchronized Map<Integer, long[]> firstOutcomeTimestamps() {
+    Map<Integer, long[]> copy = new HashMap<>();
+    firstOutcomeAt.forEach((p, ts) -> copy.put(p, ts.clone()));
+    return copy;
   }
 
   /** Outcomes beyond the first, over all input offsets. */
