@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * failed acknowledgements (a lock that had already expired: the record went to another member).
  *
  * <h2>Lock renewal</h2>
- * Work that outlasts half the acquisition lock ({@code acquisitionLockTimeoutMs()}) has its
+ * Work that outlasts a third of the acquisition lock ({@code acquisitionLockTimeoutMs()}) has its
  * unsettled records renewed ({@code RENEW}): Kafka then returns those records to the next poll,
  * and they are acknowledged as usual when done. Acknowledgements that arrive for a record while its
  * renewal is under way wait until it is back.
@@ -278,9 +278,14 @@ public final class ShareConsumerLoop {
     }
   }
 
-  /** Renews the locks of the unsettled records once half their duration has passed. */
+  /**
+   * Renews the locks of the unsettled records once a third of their duration has passed since the
+   * poll returned them. The broker's clock started earlier, when it acquired them for a fetch the
+   * consumer may have held in its buffer a while: at half, a loaded machine renewed too late, the
+   * locks ran out and the records were classified twice.
+   */
   private void renewIfDue() {
-    if (unacknowledged.isEmpty() || lockMs <= 0 || System.nanoTime() - lockedSinceNanos < lockMs * 500_000L) {
+    if (unacknowledged.isEmpty() || lockMs <= 0 || System.nanoTime() - lockedSinceNanos < lockMs * 333_333L) {
       return;
     }
     unacknowledged.forEach((c, r) -> {

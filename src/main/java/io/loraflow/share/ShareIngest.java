@@ -93,7 +93,7 @@ public final class ShareIngest implements Ingest, ShareConsumerLoop.Listener {
         + "confirmed by the broker", ShareConsumerLoop::acceptedCount);
     counter(registry, "loraflow.share.records.released", "Records released unfinished (shutdown, abandoned "
         + "outcome) for another member, as confirmed by the broker", ShareConsumerLoop::releasedCount);
-    counter(registry, "loraflow.share.records.renewed", "Acquisition locks renewed for work that outlasts half "
+    counter(registry, "loraflow.share.records.renewed", "Acquisition locks renewed for work that outlasts a third of "
         + "the lock", ShareConsumerLoop::renewedCount);
     counter(registry, "loraflow.share.acknowledgements.failed", "Acknowledgements the broker refused (the "
         + "acquisition lock had expired: the record may get a second outcome)", ShareConsumerLoop::failedAckCount);
