@@ -4,6 +4,7 @@ import io.loraflow.config.LoraflowConfig;
 import io.loraflow.testkit.OnnxModels;
 import io.loraflow.testkit.ServiceProcess;
 import io.loraflow.testkit.TestBroker;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,8 +57,9 @@ class PipeSteadyProbe {
       long n = 0;
       long next = window;
       long t0 = System.nanoTime();
-      Map<String, Long> cpu0 = cpuByGroup(sp.pid());
-      Map<String, Long> self0 = cpuByGroup(ProcessHandle.current().pid());
+      Map<Integer, ThreadCpu.Sample> service0 = ThreadCpu.snapshotOf(sp.pid());
+      Map<Integer, ThreadCpu.Sample> self0 = ThreadCpu.snapshot(false);
+      Map<Integer, ThreadCpu.Sample> selfAtStart = self0;
       long deadline = System.currentTimeMillis() + 600_000;
       jdk.jfr.Recording rec = null;
       while (n < events && System.currentTimeMillis() < deadline && sp.isAlive()) {
@@ -67,23 +69,16 @@ class PipeSteadyProbe {
         }
         if (n >= next) {
           long t1 = System.nanoTime();
-          Map<String, Long> cpu1 = cpuByGroup(sp.pid());
-          Map<String, Long> self1 = cpuByGroup(ProcessHandle.current().pid());
-          long here = self1.values().stream().mapToLong(Long::longValue).sum()
-              - self0.values().stream().mapToLong(Long::longValue).sum();
+          Map<Integer, ThreadCpu.Sample> service1 = ThreadCpu.snapshotOf(sp.pid());
+          Map<Integer, ThreadCpu.Sample> self1 = ThreadCpu.snapshot(false);
           long done = n - (next - window);
-          StringBuilder groups = new StringBuilder();
-          long total = 0;
-          for (Map.Entry<String, Long> e : cpu1.entrySet()) {
-            long d = e.getValue() - cpu0.getOrDefault(e.getKey(), 0L);
-            total += d;
-            groups.append(' ').append(e.getKey()).append('=').append(String.format("%.1f", d / 1e3 / done));
-          }
-          System.out.printf("PROBE results %7d: %7.0f ev/s, service CPU %5.1f us/event:%s; broker+collector JVM %5.1f; load %s%n",
-              n, done / ((t1 - t0) / 1e9), total / 1e3 / done, groups, here / 1e3 / done,
-              Files.readString(Path.of("/proc/loadavg")).trim());
+          JsonObject service = ThreadCpu.perEvent(service0, service1, done);
+          JsonObject here = ThreadCpu.perEvent(self0, self1, done);
+          System.out.printf("PROBE results %7d: %7.0f ev/s, service CPU %5.1f us/event: %s; broker+collector JVM %5.1f; load %s%n",
+              n, done / ((t1 - t0) / 1e9), service.getDouble("total"), nonZero(service.getJsonObject("groups")),
+              here.getDouble("total"), Files.readString(Path.of("/proc/loadavg")).trim());
           t0 = t1;
-          cpu0 = cpu1;
+          service0 = service1;
           self0 = self1;
           next = n + window;
         }
@@ -93,53 +88,19 @@ class PipeSteadyProbe {
         rec.dump(Path.of("/tmp/probe-self.jfr"));
         rec.close();
       }
-      Map<String, Long> byComm = new java.util.TreeMap<>();
-      try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-        for (Path task : tasks.toList()) {
-          try {
-            String comm = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+$", "");
-            byComm.merge(comm, Long.parseLong(Files.readString(task.resolve("schedstat")).trim().split(" ")[0]), Long::sum);
-          } catch (java.io.IOException | RuntimeException e) {
-            // ended
-          }
-        }
-      }
-      byComm.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(14)
-          .forEach(e -> System.out.printf("PROBE self %-16s %6.2f s%n", e.getKey(), e.getValue() / 1e9));
+      System.out.println("PROBE this JVM's busiest threads, us/event over the run: "
+          + ThreadCpu.perEvent(selfAtStart, ThreadCpu.snapshot(true), Math.max(1, n)).getJsonArray("topThreads"));
       System.out.println("PROBE done: " + n + " of " + events + (sp.isAlive() ? "" : "; service died: " + sp.tail(20)));
     }
   }
 
-  private static final String[][] GROUPS = {{"decode", "loraflow-decode"}, {"infer", "loraflow-infere"},
-      {"loop", "vert.x-eventloo"}, {"producer", "kafka-producer-"}, {"poll", "loraflow-poll"},
-      {"workers", "vert.x-worker-t"}, {"jit", "C1 CompilerThre", "C2 CompilerThre"}, {"gc", "GC Thread", "G1 "}};
-
-  /** The child's CPU ns by thread group (comm prefix), from /proc/PID/task/N/{comm,schedstat}. */
-  private static Map<String, Long> cpuByGroup(long pid) throws Exception {
-    Map<String, Long> m = new java.util.LinkedHashMap<>();
-    for (String[] g : GROUPS) {
-      m.put(g[0], 0L);
-    }
-    m.put("other", 0L);
-    try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-      for (Path task : tasks.toList()) {
-        try {
-          String comm = Files.readString(task.resolve("comm")).trim();
-          long ns = Long.parseLong(Files.readString(task.resolve("schedstat")).trim().split(" ")[0]);
-          String group = "other";
-          for (String[] g : GROUPS) {
-            for (int i = 1; i < g.length; i++) {
-              if (comm.startsWith(g[i])) {
-                group = g[0];
-              }
-            }
-          }
-          m.merge(group, ns, Long::sum);
-        } catch (java.io.IOException | RuntimeException e) {
-          // the thread ended meanwhile
-        }
+  private static JsonObject nonZero(JsonObject groups) {
+    JsonObject m = new JsonObject();
+    groups.forEach(e -> {
+      if (((Number) e.getValue()).doubleValue() > 0) {
+        m.put(e.getKey().replaceAll(" \\(.*", ""), e.getValue());
       }
-    }
+    });
     return m;
   }
 
