@@ -31,24 +31,28 @@ import java.util.List;
 final class FileSource {
   private final Vertx vertx;
   private final long maxBytes;
-  /** Each root as configured (absolute, normalised) and as its real path; same order. */
-  private final List<Path> roots = new ArrayList<>();
-  private final List<Path> realRoots = new ArrayList<>();
-  /** Each root's {@code openat2} fast path, null where there is none; same order. */
-  private final List<BeneathRoot> beneath = new ArrayList<>();
+  /** The allowed roots, in the configured order. */
+  private final List<Root> roots = new ArrayList<>();
+
+  /**
+   * One allowed root: as configured (absolute, normalised), as its real path, and its
+   * {@code openat2} fast path (null where there is none).
+   */
+  private record Root(Path configured, Path real, BeneathRoot beneath) {
+  }
 
   FileSource(Vertx vertx, FetchOptions options) {
     this.vertx = vertx;
     this.maxBytes = options.maxBytes();
     for (Path root : options.allowedRoots()) {
       Path abs = root.toAbsolutePath().normalize();
-      roots.add(abs);
-      beneath.add(BeneathRoot.open(abs));
+      Path real;
       try {
-        realRoots.add(abs.toRealPath());
+        real = abs.toRealPath();
       } catch (IOException e) {
-        realRoots.add(abs);
+        real = abs;
       }
+      roots.add(new Root(abs, real, BeneathRoot.open(abs)));
     }
   }
 
@@ -66,26 +70,21 @@ final class FileSource {
         throw forbidden("'..' in path", path);
       }
     }
-    Path abs = (path.isAbsolute() ? path : roots.get(0).resolve(path)).normalize();
-    if (roots.stream().noneMatch(abs::startsWith)) {
-      throw forbidden("outside the allowed roots", path);
+    Path abs = (path.isAbsolute() ? path : roots.get(0).configured().resolve(path)).normalize();
+    Root under = roots.stream().filter(r -> abs.startsWith(r.configured())).findFirst()
+        .orElseThrow(() -> forbidden("outside the allowed roots", path));
+    byte[] fast = under.beneath() == null ? null : under.beneath().read(abs, maxBytes);
+    if (fast != null) {
+      return fast;
     }
-    for (int i = 0; i < roots.size(); i++) {
-      if (beneath.get(i) != null && abs.startsWith(roots.get(i))) {
-        byte[] bytes = beneath.get(i).read(abs, maxBytes);
-        if (bytes != null) {
-          return bytes;
-        }
-        break; // the portable path answers
-      }
-    }
+    // The portable path answers.
     Path real;
     try {
       real = abs.toRealPath();
     } catch (NoSuchFileException e) {
       throw new StageException(Reason.FILE_NOT_FOUND, "no such file: " + path);
     }
-    if (realRoots.stream().noneMatch(real::startsWith)) {
+    if (roots.stream().noneMatch(r -> real.startsWith(r.real()))) {
       throw forbidden("resolves outside the allowed roots", path);
     }
     // Checked before it is opened (opening a FIFO would block); then one read of the size the
@@ -108,9 +107,9 @@ final class FileSource {
 
   /** Closes the roots' descriptors (once the reads under way are done); reads after this take the portable path. */
   void close() {
-    beneath.forEach(b -> {
-      if (b != null) {
-        b.close();
+    roots.forEach(r -> {
+      if (r.beneath() != null) {
+        r.beneath().close();
       }
     });
   }
