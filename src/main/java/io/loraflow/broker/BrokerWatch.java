@@ -1,6 +1,5 @@
 package io.loraflow.broker;
 
-import io.vertx.core.Vertx;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -31,8 +30,8 @@ public final class BrokerWatch {
   private long downSinceNanos;
   private String firstError;
 
-  public BrokerWatch(Vertx vertx, Map<String, String> adminProps) {
-    this.poller = new AdminPoller(vertx, adminProps, INTERVAL_MS, INTERVAL_MS, this::check);
+  public BrokerWatch(Map<String, String> adminProps) {
+    this.poller = new AdminPoller(adminProps, INTERVAL_MS, INTERVAL_MS, this::check);
   }
 
   private void check(Admin admin) {

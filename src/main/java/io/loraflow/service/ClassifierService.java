@@ -222,12 +222,12 @@ public final class ClassifierService extends VerticleBase {
     gate = new InFlightGate(config.getInt(MAX_IN_FLIGHT));
     ingest = shareGroup()
         ? new ShareIngest(vertx, KafkaClients.shareConsumer(config), config.getString(INPUT_TOPIC), gate,
-            processor::process, new ShareBacklog(vertx, KafkaClients.admin(config), config.getString(GROUP_ID),
+            processor::process, new ShareBacklog(KafkaClients.admin(config), config.getString(GROUP_ID),
                 config.getString(INPUT_TOPIC), config.getString(SHARE_AUTO_OFFSET_RESET)), metrics.registry(),
             this::fail)
         : new RecordIngest(vertx, KafkaClients.consumer(config), config.getString(INPUT_TOPIC), gate,
             publishing.sink(), config.getLong(COMMIT_INTERVAL_MS), processor::process, this::fail);
-    brokerWatch = new BrokerWatch(vertx, KafkaClients.admin(config));
+    brokerWatch = new BrokerWatch(KafkaClients.admin(config));
     metrics.gauge("loraflow.broker.reachable", "1 while the Kafka cluster answers, 0 during an outage",
         () -> brokerWatch.reachable() ? 1 : 0);
     Future<Void> ready = publishing.ready(vertx, metrics.registry(), config.getString(OUTPUT_TOPIC),

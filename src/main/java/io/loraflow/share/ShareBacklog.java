@@ -1,7 +1,6 @@
 package io.loraflow.share;
 
 import io.loraflow.broker.AdminPoller;
-import io.vertx.core.Vertx;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -41,12 +40,12 @@ public final class ShareBacklog {
   private boolean failing;
 
   /** {@code autoOffsetReset}: the group's {@code share.auto.offset.reset}. */
-  public ShareBacklog(Vertx vertx, Map<String, String> adminProps, String group, String topic,
+  public ShareBacklog(Map<String, String> adminProps, String group, String topic,
       String autoOffsetReset) {
     this.fromEarliest = autoOffsetReset.equals("earliest");
     this.group = group;
     this.topic = topic;
-    this.poller = new AdminPoller(vertx, adminProps, 1, INTERVAL_MS, this::check);
+    this.poller = new AdminPoller(adminProps, 1, INTERVAL_MS, this::check);
   }
 
   private void check(Admin admin) {
