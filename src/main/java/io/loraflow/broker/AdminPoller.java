@@ -14,7 +14,7 @@ import org.apache.kafka.clients.admin.Admin;
  * the share group's backlog). The check catches what it expects; blocking calls are fine there.
  *
  * <p>Not a Vert.x timer: a watch must see an outage even while the event loop is held up (a
- * producer send waiting for metadata blocked it for 5 s during a broker restart, and the outage
+ * held for 5 s, most likely by a producer send waiting for metadata, during a broker restart, and the outage
  * that ended meanwhile was never logged).
  */
 public final class AdminPoller {
