@@ -13,9 +13,9 @@ import org.apache.kafka.clients.admin.Admin;
  * at a time, until closed: the shape of the service's watches on the broker ({@link BrokerWatch},
  * the share group's backlog). The check catches what it expects; blocking calls are fine there.
  *
- * <p>Not a Vert.x timer: a watch must see an outage even while the event loop is held up (a
- * held for 5 s, most likely by a producer send waiting for metadata, during a broker restart, and the outage
- * that ended meanwhile was never logged).
+ * <p>Not a Vert.x timer: a watch must see an outage even while the event loop is held up. During a
+ * broker restart it was held for 5 s (most likely by a producer send waiting for metadata), and
+ * the outage, over meanwhile, was never logged.
  */
 public final class AdminPoller {
   private final Admin admin;
